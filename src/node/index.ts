@@ -1,0 +1,10 @@
+/**
+ * `cabildo/node`: the Node-only pieces (relay server, file storage, CLI helpers).
+ *
+ * ```ts
+ * import { createSpace } from 'cabildo'
+ * import {} from 'cabildo/node'
+ * ```
+ * @module
+ */
+export {}
