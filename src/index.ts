@@ -1,6 +1,27 @@
 /**
- * cabildo: local-first civic collaboration over Yjs.
+ * cabildo: local-first civic collaboration over Yjs. Typed proposals, participatory budgets and
+ * service tickets that districts share and converge on, with no coordinating server.
+ *
+ * ```ts
+ * import { createSpace, syncSpaces } from 'cabildo'
+ * const north = createSpace({ id: 'city' })
+ * const south = createSpace({ id: 'city' })
+ * const ticket = await north.tickets.create({ service_code: 'pothole', district: 'north' })
+ * await syncSpaces(north, south)
+ * console.log((await south.tickets.get(ticket.id))?.get().value)
+ * ```
  * @module
  */
 export * from './errors'
 export * from './encoding/canonical'
+export * from './schema/index'
+export { readRecord, type ReadResult } from './doc/read-record'
+export { Entity, type EntityChange, type ChangeOrigin } from './doc/entity'
+export { Collection, type CollectionOptions, type CreateInput, type ListOptions, type CollectionChange, type ShardRule, type ShardContext } from './doc/collection'
+export type { RecordChange } from './doc/change-router'
+export type { ShardSource } from './doc/shard-source'
+export { isShardName, recordId, shardOfId, randomKey } from './doc/record-ids'
+export { defaultShardRules, type CivicShardRules } from './civic/civic-collections'
+export { createSpace, Space, type SpaceOptions } from './sync/space'
+export { MANIFEST_DOC } from './sync/shard-set'
+export { syncSpaces, applyDocUpdate, encodeDocState, encodeDocStateVector, manualSyncOrigin, DEFAULT_MAX_UPDATE_BYTES } from './sync/manual-sync'

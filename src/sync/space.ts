@@ -1,0 +1,130 @@
+/**
+ * The Space: a district's civic data, as typed collections over lazily opened shard documents.
+ *
+ * ```ts
+ * import { createSpace } from 'cabildo'
+ * const space = createSpace({ id: 'city-of-example' })
+ * const ticket = await space.tickets.create({ service_code: 'pothole', district: 'north' })
+ * ticket.update({ status: 'acknowledged' })
+ * await space.close()
+ * ```
+ * @module
+ */
+import type * as Y from 'yjs'
+import { CabildoError } from '../errors'
+import { Collection, type CollectionOptions } from '../doc/collection'
+import { randomKey as defaultRandomKey } from '../doc/record-ids'
+import { civicCollectionOptions, defaultShardRules, type CivicShardRules } from '../civic/civic-collections'
+import type { Ballot, Budget, BudgetProject } from '../schema/budget'
+import type { RecordInput, RecordType } from '../schema/record-type'
+import type { Comment } from '../schema/comment'
+import type { Proposal } from '../schema/proposal'
+import type { ServiceTicket } from '../schema/ticket'
+import { MANIFEST_DOC, ShardSet } from './shard-set'
+
+/** Options of {@link createSpace}. */
+export interface SpaceOptions {
+  /** The Space's id, shared by every replica of the same civic space (e.g. a city). */
+  readonly id: string
+  /** The clock used to fill time fields (default: the system clock). Times are data, never decide anything. */
+  readonly now?: () => Date
+  /** The source of fresh record keys (default: 16 random base-62 characters from the platform CSPRNG). */
+  readonly randomKey?: () => string
+  /** Replaces some of the default shard rules (one process, one budget, one month of tickets per shard). */
+  readonly shards?: Partial<CivicShardRules>
+}
+
+/** A district's civic data: typed collections over shard documents. Create one with {@link createSpace}. */
+export class Space {
+  /** The Space's id. */
+  readonly id: string
+  /** Proposals, sharded by participatory process. */
+  readonly proposals: Collection<typeof Proposal, 'createdAt'>
+  /** Participatory budgets, one shard each. */
+  readonly budgets: Collection<typeof Budget>
+  /** Budget projects, in their budget's shard. */
+  readonly projects: Collection<typeof BudgetProject>
+  /** Ballots, in their budget's shard. */
+  readonly ballots: Collection<typeof Ballot>
+  /** Service tickets, sharded by month of `requested_datetime`. */
+  readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime'>
+  /** Comments, in the shard of the record they comment on. */
+  readonly comments: Collection<typeof Comment, 'createdAt'>
+  readonly #shards: ShardSet
+  readonly #custom: Array<Collection<RecordType, never>> = []
+
+  /** @internal Use {@link createSpace}. */
+  constructor(options: SpaceOptions) {
+    if (typeof options.id !== 'string' || options.id.length === 0) {
+      throw new CabildoError('E_ARGUMENT', 'A Space needs a non-empty id', { argument: 'id', reason: 'empty' })
+    }
+    this.id = options.id
+    this.#shards = new ShardSet({ now: options.now ?? (() => new Date()), randomKey: options.randomKey ?? defaultRandomKey })
+    const collections = civicCollectionOptions({ ...defaultShardRules, ...options.shards })
+    this.proposals = new Collection(this.#shards, collections.proposals)
+    this.budgets = new Collection(this.#shards, collections.budgets)
+    this.projects = new Collection(this.#shards, collections.projects)
+    this.ballots = new Collection(this.#shards, collections.ballots)
+    this.tickets = new Collection(this.#shards, collections.tickets)
+    this.comments = new Collection(this.#shards, collections.comments)
+  }
+
+  /**
+   * A collection of your own record type over this Space's shards: for app-specific records, or
+   * for another version of a built-in type (give the built-in `mapName`, e.g. `tickets`, and
+   * both see the same records; fields one version does not know are kept by the other).
+   */
+  collection<R extends RecordType, D extends keyof RecordInput<R> = never>(options: CollectionOptions<R, D>): Collection<R, D> {
+    const collection = new Collection(this.#shards, options)
+    this.#custom.push(collection as unknown as Collection<RecordType, never>)
+    return collection
+  }
+
+  /** The origin of this Space's local transactions (remote updates carry other origins). */
+  get localOrigin(): object {
+    return this.#shards.localOrigin
+  }
+
+  /**
+   * Opens a document of the Space by name: a shard (`tickets.2026-11`) or the manifest (`_manifest`).
+   * @throws CabildoError `E_CLOSED` after {@link Space.close}; `E_ARGUMENT` for an invalid name.
+   */
+  doc(name: string): Promise<Y.Doc> {
+    return this.#shards.open(name)
+  }
+
+  /** Names of every shard known to this replica (created here or learnt from a synced manifest), sorted. */
+  shardNames(): string[] {
+    return this.#shards.all()
+  }
+
+  /** The documents open now, by name, the manifest (`_manifest`) first. */
+  openDocs(): ReadonlyMap<string, Y.Doc> {
+    return new Map<string, Y.Doc>([[MANIFEST_DOC, this.#shards.manifest], ...this.#shards.openShards()])
+  }
+
+  /** Calls `listener` for each shard opened from now on. Returns the unsubscribe function. */
+  onDocOpen(listener: (name: string, doc: Y.Doc) => void): () => void {
+    return this.#shards.onOpen(listener)
+  }
+
+  /** Whether the Space was closed. */
+  get closed(): boolean {
+    return this.#shards.closed
+  }
+
+  /** Releases every document and observer. Idempotent; later calls to the Space throw `E_CLOSED`. */
+  async close(): Promise<void> {
+    const builtIn = [this.proposals, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
+    for (const collection of [...builtIn, ...this.#custom]) collection.dispose()
+    this.#shards.close()
+  }
+}
+
+/**
+ * Creates a Space: typed civic collections whose shards open on demand.
+ * @throws CabildoError `E_ARGUMENT` when `id` is empty.
+ */
+export function createSpace(options: SpaceOptions): Space {
+  return new Space(options)
+}
