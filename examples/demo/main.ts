@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     { name: 'North', space: north },
     { name: 'South', space: south },
   ]
-  const results = []
+  const results: Array<{ name: string; view: Record<string, unknown>; viewHash: string }> = []
   for (const { name, space } of districts) {
     const v = await view(space)
     results.push({ name, view: v, viewHash: contentHash(v) })

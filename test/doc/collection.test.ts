@@ -179,6 +179,6 @@ describe('set, list and log fields', () => {
     const phasesA = (await a.budgets.require(budget.id)).get().value.phases
     const phasesB = (await b.budgets.require(budget.id)).get().value.phases
     expect(phasesA).toEqual(phasesB)
-    expect(phasesA.map((p) => p.phase).sort()).toEqual(['proposing', 'voting'])
+    expect((phasesA ?? []).map((p) => p.phase).sort()).toEqual(['proposing', 'voting'])
   })
 })
