@@ -21,6 +21,7 @@ export { Collection, type CollectionOptions, type CreateInput, type ListOptions,
 export type { RecordChange } from './doc/change-router'
 export type { ShardSource } from './doc/shard-source'
 export { isShardName, recordId, shardOfId, randomKey } from './doc/record-ids'
+export * from './civic/open311/index'
 export { defaultShardRules, type CivicShardRules } from './civic/civic-collections'
 export { createSpace, Space, type SpaceOptions } from './sync/space'
 export { MANIFEST_DOC } from './sync/shard-set'

@@ -55,7 +55,7 @@ export const ServiceTicket = defineRecordType({
     /** GeoReport `expected_datetime`. */
     expected_datetime: isoDateTime.optional(),
     /** GeoReport `media_url`. */
-    media_url: z.url().max(2_000).optional(),
+    media_url: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
     /** The district the ticket was filed in. */
     district: districtCode,
   },

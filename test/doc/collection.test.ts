@@ -54,6 +54,13 @@ describe('Collection.create / get / update', () => {
     expect(ticket.get().value.lat).toBeUndefined()
   })
 
+  it('refuses media URLs that are not http(s)', async () => {
+    const space = testSpace('a')
+    await expect(space.tickets.create({ ...ticketInput, media_url: 'javascript:alert(1)' })).rejects.toMatchObject({ code: 'E_SCHEMA' })
+    const ok = await space.tickets.create({ ...ticketInput, media_url: 'https://example.org/p.jpg' })
+    expect(ok.get().value.media_url).toBe('https://example.org/p.jpg')
+  })
+
   it('get returns undefined for unknown ids and foreign strings', async () => {
     const space = testSpace('a')
     expect(await space.tickets.get('tickets.2026-03/nothing')).toBeUndefined()
