@@ -26,3 +26,4 @@ export { defaultShardRules, type CivicShardRules } from './civic/civic-collectio
 export { createSpace, Space, type SpaceOptions } from './sync/space'
 export { MANIFEST_DOC } from './sync/shard-set'
 export { syncSpaces, applyDocUpdate, encodeDocState, encodeDocStateVector, manualSyncOrigin, DEFAULT_MAX_UPDATE_BYTES } from './sync/manual-sync'
+export { inspectUpdate, defaultInspectLimits, type InspectedUpdate, type InspectedStruct, type InspectLimits, type InspectFailure, type DeleteRange, type StructId, type ContentKind } from './sync/update-inspector'
