@@ -12,6 +12,6 @@ export default defineConfig([
     clean: true,
     target: 'es2022',
     treeshake: true,
-    splitting: false,
+    splitting: true,
   },
 ])

@@ -7,8 +7,17 @@ const mode = process.argv[2]
 if (mode !== 'esm' && mode !== 'cjs') throw new Error('usage: node scripts/smoke-dist.mjs esm|cjs')
 const require = createRequire(import.meta.url)
 const lib = mode === 'cjs' ? require('cabildo') : await import('cabildo')
-if (mode === 'cjs') require('cabildo/node')
-else await import('cabildo/node')
+const nodeLib = mode === 'cjs' ? require('cabildo/node') : await import('cabildo/node')
+
+// cabildo/node shares the core's code: its errors are the core's CabildoError.
+const { mkdtempSync } = await import('node:fs')
+const { join } = await import('node:path')
+const { tmpdir } = await import('node:os')
+const dir = mkdtempSync(join(tmpdir(), 'cabildo-smoke-'))
+const badKeyFile = join(dir, 'key.json')
+;(await import('node:fs')).writeFileSync(badKeyFile, '{"kty":"nope"}')
+const nodeError = await lib.loadOrCreateIdentity(nodeLib.fileIdentityStore(badKeyFile)).catch((e) => e)
+if (!(nodeError instanceof lib.CabildoError)) throw new Error(`${mode}: cabildo/node threw a foreign error: ${nodeError}`)
 
 const space = lib.createSpace({ id: `smoke-${mode}` })
 const other = lib.createSpace({ id: `smoke-${mode}` })
