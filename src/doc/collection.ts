@@ -27,8 +27,19 @@ export interface ShardContext {
 /** Chooses the shard document of a new record from its validated fields. Must return `<scope>.<key>`. */
 export type ShardRule<T> = (record: T, context: ShardContext) => string
 
+/**
+ * What a collection may do around a create: choose the record's key (e.g. one bound to its
+ * author) and write more into the shard in the same transaction (e.g. a signed act).
+ */
+export interface CreatePlan {
+  /** The record's key (the part of the id after the shard); a random key when absent. */
+  readonly key?: string
+  /** Called inside the create's transaction, after the record is written. */
+  readonly alsoWrite?: (doc: Y.Doc) => void
+}
+
 /** How a collection stores its records. */
-export interface CollectionOptions<R extends RecordType, D extends keyof RecordInput<R> = never> {
+export interface CollectionOptions<R extends RecordType, D extends keyof RecordInput<R> = never, A extends object = object> {
   /** The record type. */
   readonly type: R
   /** The name of the top-level Y.Map that holds this collection in each shard. */
@@ -41,6 +52,10 @@ export interface CollectionOptions<R extends RecordType, D extends keyof RecordI
   readonly defaults?: (context: { now: string }) => Pick<RecordInput<R>, D>
   /** A field set to the current time on every update, if any. */
   readonly touch?: keyof RecordInput<R> & string
+  /** Prepares a create once its fields are valid and its shard known (may sign, so it is async). */
+  readonly planCreate?: (context: { readonly shard: string; readonly fields: Readonly<Record<string, unknown>> }) => Promise<CreatePlan>
+  /** Adds domain methods to every entity of the collection (e.g. `ticket.close()`). */
+  readonly extend?: (entity: Entity<R>) => A
 }
 
 /** The input of a create: the record's fields, with the defaulted ones optional. */
@@ -68,15 +83,15 @@ export interface CollectionChange {
 }
 
 /** A typed collection of records over shard documents. */
-export class Collection<R extends RecordType, D extends keyof RecordInput<R> = never> {
+export class Collection<R extends RecordType, D extends keyof RecordInput<R> = never, A extends object = object> {
   /** The record type. */
   readonly type: R
-  readonly #options: CollectionOptions<R, D>
+  readonly #options: CollectionOptions<R, D, A>
   readonly #source: ShardSource
   readonly #routers = new Map<string, ChangeRouter>()
 
   /** @internal Collections are created by a Space. */
-  constructor(source: ShardSource, options: CollectionOptions<R, D>) {
+  constructor(source: ShardSource, options: CollectionOptions<R, D, A>) {
     this.#source = source
     this.#options = options
     this.type = options.type
@@ -92,8 +107,8 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
     return router
   }
 
-  #entity(shard: string, doc: Y.Doc, id: string): Entity<R> {
-    return new Entity(this.type, id, {
+  #entity(shard: string, doc: Y.Doc, id: string): Entity<R> & A {
+    const entity = new Entity(this.type, id, {
       records: this.#records(doc),
       doc,
       shard,
@@ -102,6 +117,7 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
       touch: this.#options.touch,
       router: this.#router(shard, doc),
     })
+    return Object.assign(entity, this.#options.extend?.(entity) ?? ({} as A))
   }
 
   /**
@@ -109,22 +125,27 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * written. The record is stored in the shard chosen by the collection's shard rule.
    * @throws CabildoError `E_SCHEMA` with every issue; `E_ARGUMENT` if the shard rule gives an invalid name.
    */
-  async create(input: CreateInput<R, D>): Promise<Entity<R>> {
+  async create(input: CreateInput<R, D>): Promise<Entity<R> & A> {
     const withDefaults = { ...this.#options.defaults?.({ now: this.#source.now() }), ...input }
     const fields = validateCreate(this.type, withDefaults)
     const shard = this.#options.shardOf(fields as Omit<RecordOf<R>, 'id' | 'schemaVersion' | 'archived'>, {
       randomKey: () => this.#source.randomKey(),
     })
-    const id = recordId(shard, this.#source.randomKey())
+    const plan = (await this.#options.planCreate?.({ shard, fields })) ?? {}
+    const id = recordId(shard, plan.key ?? this.#source.randomKey())
     const doc = await this.#source.open(shard)
-    this.#source.register(shard)
     const records = this.#records(doc)
+    if (records.has(id)) {
+      throw new CabildoError('E_ARGUMENT', `A ${this.type.name} with id ${id} already exists`, { argument: 'key', reason: 'duplicate id' })
+    }
+    this.#source.register(shard)
     doc.transact(() => {
       const map = new Y.Map<unknown>()
       records.set(id, map)
       map.set('id', id)
       map.set('schemaVersion', this.type.version)
       for (const [key, value] of Object.entries(fields)) writeField(this.type, map, key, value)
+      plan.alsoWrite?.(doc)
     }, this.#source.localOrigin)
     return this.#entity(shard, doc, id)
   }
@@ -133,7 +154,7 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * The record with this id, or `undefined` when no known shard holds it. Opens the record's
    * shard if needed; never creates one.
    */
-  async get(id: string): Promise<Entity<R> | undefined> {
+  async get(id: string): Promise<(Entity<R> & A) | undefined> {
     const shard = shardOfId(id)
     if (!shard || !(this.#source.has(shard) || this.#source.openShards().has(shard))) return undefined
     const doc = await this.#source.open(shard)
@@ -144,7 +165,7 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * The record with this id.
    * @throws CabildoError `E_NOT_FOUND` when no known shard holds it.
    */
-  async require(id: string): Promise<Entity<R>> {
+  async require(id: string): Promise<Entity<R> & A> {
     const entity = await this.get(id)
     if (!entity) throw new CabildoError('E_NOT_FOUND', `No ${this.type.name} with id ${id}`, { kind: this.type.name, id })
     return entity
@@ -154,9 +175,9 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * The records of the collection, opening the shards that hold them.
    * Sorted by id, so every replica lists the same records in the same order.
    */
-  async list(options: ListOptions<RecordOf<R>> = {}): Promise<Array<Entity<R>>> {
+  async list(options: ListOptions<RecordOf<R>> = {}): Promise<Array<Entity<R> & A>> {
     const shards = options.shards ?? this.#source.known(this.#options.scopes)
-    const out: Array<Entity<R>> = []
+    const out: Array<Entity<R> & A> = []
     for (const shard of shards) {
       if (!this.#source.has(shard) && !this.#source.openShards().has(shard)) continue
       const doc = await this.#source.open(shard)

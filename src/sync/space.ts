@@ -20,7 +20,13 @@ import type { RecordInput, RecordType } from '../schema/record-type'
 import type { Comment } from '../schema/comment'
 import type { Proposal } from '../schema/proposal'
 import type { ServiceTicket } from '../schema/ticket'
+import type { Identity } from '../identity/identity'
+import type { Roster } from '../identity/roster'
+import type { SignedRecord } from '../identity/signed-record'
+import type { TicketLifecycleOptions } from '../civic/ticket-lifecycle'
 import { MANIFEST_DOC, ShardSet } from './shard-set'
+import { SpaceActs } from './space-acts'
+import { ticketBehaviour, type TicketActions } from './ticket-actions'
 
 /** Options of {@link createSpace}. */
 export interface SpaceOptions {
@@ -32,6 +38,19 @@ export interface SpaceOptions {
   readonly randomKey?: () => string
   /** Replaces some of the default shard rules (one process, one budget, one month of tickets per shard). */
   readonly shards?: Partial<CivicShardRules>
+  /**
+   * Who this replica acts as. Policy-relevant acts (closing a ticket, casting a ballot, granting
+   * a role) are signed with it; without one, the Space can read and edit plain fields only.
+   */
+  readonly identity?: Identity
+  /**
+   * District code → the `did:key` of the district's root key. A district's root grants and
+   * revokes roles (`staff`, `moderator`, `agency:<code>`, ...) by signed records; every replica
+   * must configure the same roots to resolve the same roles.
+   */
+  readonly districts?: Readonly<Record<string, string>>
+  /** The ticket lifecycle's options (e.g. how long a requester may reopen). */
+  readonly tickets?: TicketLifecycleOptions
 }
 
 /** A district's civic data: typed collections over shard documents. Create one with {@link createSpace}. */
@@ -47,10 +66,11 @@ export class Space {
   /** Ballots, in their budget's shard. */
   readonly ballots: Collection<typeof Ballot>
   /** Service tickets, sharded by month of `requested_datetime`. */
-  readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime'>
+  readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime', TicketActions>
   /** Comments, in the shard of the record they comment on. */
   readonly comments: Collection<typeof Comment, 'createdAt'>
   readonly #shards: ShardSet
+  readonly #acts: SpaceActs
   readonly #custom: Array<Collection<RecordType, never>> = []
 
   /** @internal Use {@link createSpace}. */
@@ -60,12 +80,13 @@ export class Space {
     }
     this.id = options.id
     this.#shards = new ShardSet({ now: options.now ?? (() => new Date()), randomKey: options.randomKey ?? defaultRandomKey })
+    this.#acts = new SpaceActs({ spaceId: options.id, shards: this.#shards, identity: options.identity, districts: options.districts ?? {} })
     const collections = civicCollectionOptions({ ...defaultShardRules, ...options.shards })
     this.proposals = new Collection(this.#shards, collections.proposals)
     this.budgets = new Collection(this.#shards, collections.budgets)
     this.projects = new Collection(this.#shards, collections.projects)
     this.ballots = new Collection(this.#shards, collections.ballots)
-    this.tickets = new Collection(this.#shards, collections.tickets)
+    this.tickets = new Collection(this.#shards, { ...collections.tickets, ...ticketBehaviour(this.#acts, options.tickets) })
     this.comments = new Collection(this.#shards, collections.comments)
   }
 
@@ -78,6 +99,34 @@ export class Space {
     const collection = new Collection(this.#shards, options)
     this.#custom.push(collection as unknown as Collection<RecordType, never>)
     return collection
+  }
+
+  /** The identity this replica signs acts with, if any. */
+  get identity(): Identity | undefined {
+    return this.#acts.hasIdentity() ? this.#acts.identity('identity') : undefined
+  }
+
+  /** The resolved roster of a district (`undefined` when no root is configured for it). */
+  roster(district: string): Promise<Roster | undefined> {
+    return this.#acts.roster(district)
+  }
+
+  /**
+   * Grants a role to a key, signed by this Space's identity, which must be a district root.
+   * Roles: `staff`, `moderator`, `agency:<code>`, `voter:<budget id>`, or your own.
+   * @throws CabildoError `E_FORBIDDEN` when the identity is no district root.
+   */
+  grantRole(subject: string, role: string): Promise<SignedRecord> {
+    return this.#acts.changeRole('grant', subject, role)
+  }
+
+  /**
+   * Revokes a role. Acts of the subject with a higher Lamport clock than the revocation stop
+   * counting; acts it made before, or concurrently without having seen it, still count.
+   * @throws CabildoError `E_FORBIDDEN` when the identity is no district root.
+   */
+  revokeRole(subject: string, role: string): Promise<SignedRecord> {
+    return this.#acts.changeRole('revoke', subject, role)
   }
 
   /** The origin of this Space's local transactions (remote updates carry other origins). */

@@ -1,0 +1,154 @@
+/**
+ * Signed acts in a Space: the Lamport clock, signing with the Space's identity, the act logs of
+ * its shards, and the district rosters that say who holds which role.
+ * @module
+ */
+import type * as Y from 'yjs'
+import { CabildoError } from '../errors'
+import { actLogOf, appendAct, maxActClock, readActs } from '../civic/act-log'
+import type { Identity } from '../identity/identity'
+import { grantRole, resolveRoster, revokeRole, type Roster } from '../identity/roster'
+import type { SignedRecord } from '../identity/signed-record'
+import { defaultVerifier, type Verifier } from '../identity/verifier'
+import type { Authorize, PolicyEntry } from '../policy/policy-record'
+import { MANIFEST_DOC, type ShardSet } from './shard-set'
+
+/** Options of {@link SpaceActs}. */
+export interface SpaceActsOptions {
+  readonly spaceId: string
+  readonly shards: ShardSet
+  readonly identity: Identity | undefined
+  /** District code → the did of the district's root key, the trust anchor of its roster. */
+  readonly districts: Readonly<Record<string, string>>
+  readonly verifier?: Verifier
+}
+
+const nobody: Authorize = () => false
+
+/** The signed-act services of one Space. */
+export class SpaceActs {
+  readonly #options: SpaceActsOptions
+  readonly #verifier: Verifier
+  #maxClock = 0
+
+  /** @param options - the Space's id, shards, identity and district roots */
+  constructor(options: SpaceActsOptions) {
+    this.#options = options
+    this.#verifier = options.verifier ?? defaultVerifier
+    this.#track(options.shards.manifest)
+    options.shards.onOpen((_name, doc) => this.#track(doc))
+  }
+
+  /** Keeps the Lamport clock above every act this replica has seen, in every open document. */
+  #track(doc: Y.Doc): void {
+    this.#maxClock = Math.max(this.#maxClock, maxActClock(doc))
+    actLogOf(doc).observe((event) => {
+      for (const key of event.keysChanged) {
+        const clock = (actLogOf(doc).get(key) as { clock?: unknown } | undefined)?.clock
+        if (typeof clock === 'number' && Number.isSafeInteger(clock) && clock > this.#maxClock) this.#maxClock = clock
+      }
+    })
+  }
+
+  /** The id records of shard `name` are signed for: the Space id and the shard, so an act cannot be replayed elsewhere. */
+  docId(name: string): string {
+    return `${this.#options.spaceId}/${name}`
+  }
+
+  /** The identity acts are signed with. @throws CabildoError `E_FORBIDDEN` when the Space has none. */
+  identity(action: string): Identity {
+    const identity = this.#options.identity
+    if (!identity) {
+      throw new CabildoError('E_FORBIDDEN', `${action} is a signed act: create the Space with an identity`, {
+        actor: 'anonymous',
+        action,
+        reason: 'no identity',
+      })
+    }
+    return identity
+  }
+
+  /** Whether the Space signs acts with an identity. */
+  hasIdentity(): boolean {
+    return this.#options.identity !== undefined
+  }
+
+  /** The origin of the Space's local transactions. */
+  get localOrigin(): object {
+    return this.#options.shards.localOrigin
+  }
+
+  /** A fresh random key (for nonces). */
+  randomKey(): string {
+    return this.#options.shards.randomKey()
+  }
+
+  /** Opens a shard document. */
+  docOf(name: string): Promise<Y.Doc> {
+    return this.#options.shards.open(name)
+  }
+
+  /** The clock of the next act: one more than any act seen so far. */
+  nextClock(): number {
+    return this.#maxClock + 1
+  }
+
+  /**
+   * Signs an act for shard `name` with the Space's identity (not yet stored).
+   * @throws CabildoError `E_FORBIDDEN` without an identity; see `signRecord`.
+   */
+  async sign<P>(name: string, type: string, payload: P, at?: string): Promise<SignedRecord<P>> {
+    const identity = this.identity(type)
+    const clock = this.nextClock()
+    const record = await identity.sign({ type, doc: this.docId(name), clock, payload, ...(at === undefined ? {} : { at }) })
+    this.#maxClock = Math.max(this.#maxClock, clock)
+    return record
+  }
+
+  /** Stores a signed act in a document's act log (in the Space's local origin). */
+  append(doc: Y.Doc, record: SignedRecord): string {
+    return appendAct(doc, record, this.#options.shards.localOrigin)
+  }
+
+  /** The verified acts of shard `name` that pass `filter` (failed ones included, for reporting). */
+  async read(name: string, filter?: (value: unknown) => boolean): Promise<PolicyEntry[]> {
+    const doc = await this.#options.shards.open(name)
+    return readActs(doc, this.docId(name), filter, this.#verifier)
+  }
+
+  /** The district codes with a configured root. */
+  districts(): string[] {
+    return Object.keys(this.#options.districts).sort()
+  }
+
+  /** The resolved roster of a district, or `undefined` when the district has no configured root. */
+  async roster(district: string): Promise<Roster | undefined> {
+    const root = this.#options.districts[district]
+    if (!root) return undefined
+    const values = [...actLogOf(this.#options.shards.manifest).values()].filter((v) => (v as { author?: unknown } | null)?.author === root)
+    const { verified } = await this.#verifier.filter(values, { doc: this.docId(MANIFEST_DOC) })
+    return resolveRoster(root, verified)
+  }
+
+  /** The role check of a district's roster (nobody holds a role in a district without a root). */
+  async authorizer(district: string): Promise<Authorize> {
+    const roster = await this.roster(district)
+    return roster ? (author, role, clock) => roster.hasRole(author, role, clock) : nobody
+  }
+
+  /**
+   * Grants or revokes a role in the roster of the district whose root is this Space's identity.
+   * @throws CabildoError `E_FORBIDDEN` when the identity is no district's root.
+   */
+  async changeRole(kind: 'grant' | 'revoke', subject: string, role: string): Promise<SignedRecord> {
+    const identity = this.identity(`roster.${kind}`)
+    if (!Object.values(this.#options.districts).includes(identity.did)) {
+      throw new CabildoError('E_FORBIDDEN', 'Only a district root may change its roster', { actor: identity.did, action: `roster.${kind}`, reason: 'not a district root' })
+    }
+    const change = { doc: this.docId(MANIFEST_DOC), clock: this.nextClock(), subject, role }
+    const record = await (kind === 'grant' ? grantRole(identity, change) : revokeRole(identity, change))
+    this.#maxClock = Math.max(this.#maxClock, change.clock)
+    this.append(this.#options.shards.manifest, record)
+    return record
+  }
+}
