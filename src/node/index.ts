@@ -8,3 +8,4 @@
  * @module
  */
 export * from './file-identity-store'
+export { runPbCommand, type PbIo } from './cli/pb'

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The `cabildo` command line.
+ *
+ * ```sh
+ * npx cabildo pb poland_wieliczka_2023.pb --rule mes --completion add1-until-infeasible --json
+ * ```
+ * @module
+ */
+import { runPbCommand } from './node/cli/pb'
+
+const usage = `usage: cabildo <command> [options]
+
+commands:
+  pb <file.pb> [--rule greedy|mes|mes-cardinal|mes-points] [--completion none|add1|add1-greedy|add1-until-infeasible|add1-until-infeasible-greedy] [--json]
+      compute a participatory budget's outcome from a Pabulib file
+`
+
+const io = {
+  stdout: (text: string): void => {
+    process.stdout.write(text)
+  },
+  stderr: (text: string): void => {
+    process.stderr.write(text)
+  },
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'pb':
+      return runPbCommand(rest, io)
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout(usage)
+      return command === undefined ? 2 : 0
+    default:
+      io.stderr(`cabildo: unknown command "${command}"\n${usage}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    io.stderr(`cabildo: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exitCode = 1
+  },
+)
