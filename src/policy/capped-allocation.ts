@@ -18,9 +18,10 @@
  * order: accepting a later allocation never un-accepts an earlier one.
  * @module
  */
+import { engineBackedPolicy, type BatchResolver } from './engine-policy'
 import { CabildoError } from '../errors'
 import { addDecimal, compareDecimal, formatDecimal, parseDecimal, ZERO_DECIMAL, type Decimal } from './decimal'
-import type { IncrementalPolicy, IncrementalResolver, Resolution } from './merge-policy'
+import type { IncrementalPolicy, Resolution } from './merge-policy'
 import { type AccessRule, type PolicyEntry, type PolicyRecord } from './policy-record'
 import { compareRecords } from '../identity/record-order'
 import { checkAccess, createRecordIntake, insertionIndex, payloadField, refuse, sortRejected, type Refusal } from './record-intake'
@@ -122,7 +123,7 @@ export function cappedAllocation(config: CappedAllocationConfig): IncrementalPol
     slot.sum = next
   }
 
-  const createEngine = (): IncrementalResolver<PolicyEntry, CappedAllocationView> & { bulk(entries: readonly PolicyEntry[]): void } => {
+  const createEngine = (): BatchResolver<CappedAllocationView> => {
     const intake = createRecordIntake()
     const slots: Slot[] = []
     let cached: Resolution<CappedAllocationView> | undefined
@@ -181,21 +182,5 @@ export function cappedAllocation(config: CappedAllocationConfig): IncrementalPol
     }
   }
 
-  return {
-    resolve(entries) {
-      const engine = createEngine()
-      engine.bulk(entries)
-      return engine.view()
-    },
-    incremental() {
-      const engine = createEngine()
-      return {
-        add: (entry) => engine.add(entry),
-        view: () => engine.view(),
-        get size() {
-          return engine.size
-        },
-      }
-    },
-  }
+  return engineBackedPolicy(createEngine)
 }

@@ -25,7 +25,8 @@
  * that counts and later closes are reported as `lost`. Any other type is `E_INVALID`.
  * @module
  */
-import type { Conflict, IncrementalPolicy, IncrementalResolver, Resolution } from './merge-policy'
+import { engineBackedPolicy, type BatchResolver } from './engine-policy'
+import type { Conflict, IncrementalPolicy, Resolution } from './merge-policy'
 import { compareStrings, type Authorize, type PolicyEntry, type PolicyRecord } from './policy-record'
 import { compareRecords } from '../identity/record-order'
 import { createRecordIntake, insertionIndex, refuse, sortRejected, type Refusal } from './record-intake'
@@ -149,7 +150,7 @@ export function onePerVoter(config: OnePerVoterConfig): IncrementalPolicy<Policy
     state.dirty = false
   }
 
-  const createEngine = (): IncrementalResolver<PolicyEntry, OnePerVoterView> & { bulk(entries: readonly PolicyEntry[]): void } => {
+  const createEngine = (): BatchResolver<OnePerVoterView> => {
     const intake = createRecordIntake()
     const refusals: Refusal[] = []
     const closes: PolicyRecord[] = []
@@ -251,21 +252,5 @@ export function onePerVoter(config: OnePerVoterConfig): IncrementalPolicy<Policy
     }
   }
 
-  return {
-    resolve(entries) {
-      const engine = createEngine()
-      engine.bulk(entries)
-      return engine.view()
-    },
-    incremental() {
-      const engine = createEngine()
-      return {
-        add: (entry) => engine.add(entry),
-        view: () => engine.view(),
-        get size() {
-          return engine.size
-        },
-      }
-    },
-  }
+  return engineBackedPolicy(createEngine)
 }

@@ -29,8 +29,9 @@
  * others are reported as `lost`, with the winner's hash.
  * @module
  */
+import { engineBackedPolicy, type BatchResolver } from './engine-policy'
 import { CabildoError } from '../errors'
-import type { Conflict, IncrementalPolicy, IncrementalResolver, Resolution } from './merge-policy'
+import type { Conflict, IncrementalPolicy, Resolution } from './merge-policy'
 import { compareStrings, type Authorize, type PolicyEntry, type PolicyRecord } from './policy-record'
 import {
   createRecordIntake,
@@ -246,7 +247,7 @@ export function stateMachine<S extends string>(config: StateMachineConfig<S>): S
     return { kind: 'refused', refusal: refuse(record, f.code ?? 'E_INVALID', f.reason, f.rule) }
   }
 
-  const createEngine = (): IncrementalResolver<PolicyEntry, StateMachineView<S>> & { bulk(entries: readonly PolicyEntry[]): void } => {
+  const createEngine = (): BatchResolver<StateMachineView<S>> => {
     const intake: RecordIntake = createRecordIntake()
     const slots: Slot<S>[] = []
     const history: AcceptedTransition<S>[] = []
@@ -314,21 +315,5 @@ export function stateMachine<S extends string>(config: StateMachineConfig<S>): S
     }
   }
 
-  return {
-    resolve(entries) {
-      const engine = createEngine()
-      engine.bulk(entries)
-      return engine.view()
-    },
-    incremental() {
-      const engine = createEngine()
-      return {
-        add: (entry) => engine.add(entry),
-        view: () => engine.view(),
-        get size() {
-          return engine.size
-        },
-      }
-    },
-  }
+  return engineBackedPolicy(createEngine)
 }
