@@ -9,3 +9,4 @@
  * @module
  */
 export * from './policy-tests'
+export * from './storage-tests'
