@@ -11,7 +11,7 @@
 import type * as Y from 'yjs'
 import { recordHash, type SignedRecord } from '../identity/signed-record'
 import { defaultVerifier, type Verifier } from '../identity/verifier'
-import type { FailedRecord, PolicyEntry, PolicyRecord } from '../policy/policy-record'
+import { isFailedRecord, type FailedRecord, type PolicyEntry, type PolicyRecord } from '../policy/policy-record'
 
 /** The name of the top-level Y.Map holding a shard's act log. */
 export const ACT_LOG = 'acts'
@@ -67,16 +67,27 @@ export async function readActs(
   filter: (value: unknown) => boolean = () => true,
   verifier: Verifier = defaultVerifier,
 ): Promise<PolicyEntry[]> {
-  const keys: string[] = []
-  const values: unknown[] = []
+  const pairs: Array<readonly [string, unknown]> = []
   for (const [key, value] of actLogOf(doc).entries()) {
-    if (!filter(value)) continue
-    keys.push(key)
-    values.push(value)
+    if (filter(value)) pairs.push([key, value])
   }
+  return verifyActs(pairs, docId, verifier)
+}
+
+/**
+ * Verifies some entries of an act log, given as `[key, value]` pairs (e.g. the entries a
+ * transaction just added), exactly as {@link readActs} verifies the whole log.
+ * @param docId - the id records of this document are signed for (a record for any other is a replay)
+ */
+export async function verifyActs(
+  pairs: ReadonlyArray<readonly [string, unknown]>,
+  docId: string,
+  verifier: Verifier = defaultVerifier,
+): Promise<PolicyEntry[]> {
+  const values = pairs.map(([, value]) => value)
   const results = await verifier.verifyMany(values, { doc: docId })
   return results.map((result, i): PolicyEntry => {
-    const key = keys[i] as string
+    const key = (pairs[i] as readonly [string, unknown])[0]
     const value = values[i]
     if (!result.ok) return { record: { hash: result.hash ?? key, ...partialOf(value) }, code: result.code, reason: result.reason } satisfies FailedRecord
     if (result.hash !== key) {
@@ -86,4 +97,9 @@ export async function readActs(
     const entry: PolicyRecord = { hash: result.hash, author: record.author, clock: record.clock, type: record.type, payload: record.payload }
     return record.at === undefined ? entry : { ...entry, at: record.at }
   })
+}
+
+/** The type of an act-log entry, verified or not (`undefined` when a failed record has none). */
+export function actType(entry: PolicyEntry): string | undefined {
+  return isFailedRecord(entry) ? entry.record.type : entry.type
 }

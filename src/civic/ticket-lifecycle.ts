@@ -20,7 +20,7 @@ import type { Conflict, Rejected } from '../policy/merge-policy'
 import { isFailedRecord, type Authorize, type PolicyEntry } from '../policy/policy-record'
 import { enteredWithin, stateMachine, type AcceptedTransition } from '../policy/state-machine'
 import { TicketStatus } from '../schema/ticket'
-import { isBoundTo } from './bound-key'
+import { boundCreation } from './bound-key'
 
 /** Record types of ticket acts. */
 export const TicketAct = {
@@ -78,14 +78,7 @@ export function isTicketAct(id: string): (value: unknown) => boolean {
  * whose nonce binds the ticket's key to that author.
  */
 export function ticketRequester(id: string, entries: readonly PolicyEntry[]): string | undefined {
-  let best: { author: string; clock: number; hash: string } | undefined
-  for (const entry of entries) {
-    if (isFailedRecord(entry) || entry.type !== TicketAct.file) continue
-    const payload = ticketFilePayload.safeParse(entry.payload)
-    if (!payload.success || payload.data.ticket !== id || !isBoundTo(id, entry.author, payload.data.nonce)) continue
-    if (!best || entry.clock < best.clock || (entry.clock === best.clock && entry.hash < best.hash)) best = entry
-  }
-  return best?.author
+  return boundCreation(id, entries, TicketAct.file, (p) => ticketFilePayload.safeParse(p).data, (p) => p.ticket)?.author
 }
 
 /**

@@ -10,3 +10,4 @@
 export * from './file-identity-store'
 export { runPbCommand, type PbIo } from './cli/pb'
 export { createFileStorage, type FileStorage, type FileStorageOptions, type FileDocStore } from './file-storage'
+export { openFileSpace, type FileSpaceOptions } from './file-space'

@@ -8,6 +8,8 @@ import { CabildoError } from '../errors'
 import { assertShardName } from '../doc/record-ids'
 import type { ShardSource } from '../doc/shard-source'
 import { callListener } from '../doc/change-router'
+import { attachStore, type AttachedStore, type StorageFailure } from '../storage/attach-store'
+import type { Storage } from '../storage/storage'
 
 /** The name of the manifest document, which lists the Space's shards. */
 export const MANIFEST_DOC = '_manifest'
@@ -18,6 +20,12 @@ export interface ShardSetOptions {
   readonly now: () => Date
   /** Fresh random keys for records and shards. */
   readonly randomKey: () => string
+  /** Where documents are kept; none for an in-memory Space. */
+  readonly storage?: Storage
+  /** Compact a document's store once it holds this many records (see `attachStore`). */
+  readonly compactEvery?: number
+  /** Called with every storage failure; the documents stay usable. */
+  readonly onStorageError?: (error: StorageFailure) => void
 }
 
 /** The shard documents of a Space. Implements the binding layer's {@link ShardSource}. */
@@ -27,14 +35,38 @@ export class ShardSet implements ShardSource {
   /** The manifest document: a Y.Map `shards` whose keys are the shard names. */
   readonly manifest: Y.Doc
   readonly #docs = new Map<string, Y.Doc>()
+  readonly #opening = new Map<string, Promise<Y.Doc>>()
+  readonly #attached = new Map<string, AttachedStore>()
   readonly #listeners = new Set<(name: string, doc: Y.Doc) => void>()
   readonly #options: ShardSetOptions
+  /** Settles once the manifest is loaded from storage (at once without storage). */
+  readonly ready: Promise<void>
   #closed = false
 
-  /** @param options - clock and key source */
+  /** @param options - clock, key source and storage */
   constructor(options: ShardSetOptions) {
     this.#options = options
     this.manifest = new Y.Doc({ guid: MANIFEST_DOC })
+    this.ready = this.#attach(MANIFEST_DOC, this.manifest)
+    // A load failure is reported by every later `open`; this only keeps it from going unhandled.
+    this.ready.catch(() => undefined)
+  }
+
+  /** Loads a document from storage and keeps persisting it. A store that fails to load is never written. */
+  async #attach(name: string, doc: Y.Doc): Promise<void> {
+    const storage = this.#options.storage
+    if (!storage) return
+    const store = await storage.open(name)
+    try {
+      const options = {
+        ...(this.#options.compactEvery === undefined ? {} : { compactEvery: this.#options.compactEvery }),
+        ...(this.#options.onStorageError === undefined ? {} : { onError: this.#options.onStorageError }),
+      }
+      this.#attached.set(name, await attachStore(doc, store, options))
+    } catch (error) {
+      await store.close().catch(() => undefined)
+      throw error
+    }
   }
 
   #shardMap(): Y.Map<unknown> {
@@ -58,14 +90,39 @@ export class ShardSet implements ShardSource {
   /** {@inheritDoc ShardSource.open} */
   async open(name: string): Promise<Y.Doc> {
     this.#assertOpen()
+    await this.ready
     if (name === MANIFEST_DOC) return this.manifest
-    const existing = this.#docs.get(name)
+    const existing = this.#docs.get(name) ?? this.#opening.get(name)
     if (existing) return existing
     assertShardName(name)
-    const doc = new Y.Doc({ guid: name })
-    this.#docs.set(name, doc)
-    for (const listener of [...this.#listeners]) callListener(listener, name, doc)
-    return doc
+    const opening = (async () => {
+      const doc = new Y.Doc({ guid: name })
+      try {
+        await this.#attach(name, doc)
+      } catch (error) {
+        doc.destroy()
+        throw error
+      }
+      this.#assertOpen()
+      this.#docs.set(name, doc)
+      for (const listener of [...this.#listeners]) callListener(listener, name, doc)
+      return doc
+    })()
+    this.#opening.set(name, opening)
+    try {
+      return await opening
+    } finally {
+      this.#opening.delete(name)
+    }
+  }
+
+  /**
+   * Resolves once every edit made so far is durable in storage (at once without storage).
+   * @throws CabildoError `E_STORAGE` when some edit still could not be stored.
+   */
+  async flush(): Promise<void> {
+    await this.ready
+    await Promise.all([...this.#attached.values()].map((attached) => attached.flush()))
   }
 
   /** {@inheritDoc ShardSource.register} */
@@ -113,13 +170,24 @@ export class ShardSet implements ShardSource {
     return this.#closed
   }
 
-  /** Destroys every document. Idempotent. */
-  close(): void {
+  /**
+   * Flushes and closes every store, then destroys every document. Idempotent.
+   * @throws CabildoError `E_STORAGE` when the last edits could not be stored (everything is closed anyway).
+   */
+  async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#listeners.clear()
+    await Promise.allSettled([...this.#opening.values()])
+    const failures: unknown[] = []
+    for (const attached of this.#attached.values()) {
+      await attached.detach().catch((error: unknown) => failures.push(error))
+      await attached.store.close().catch((error: unknown) => failures.push(error))
+    }
+    this.#attached.clear()
     for (const doc of this.#docs.values()) doc.destroy()
     this.#docs.clear()
     this.manifest.destroy()
+    if (failures.length > 0) throw failures[0]
   }
 }

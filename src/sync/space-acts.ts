@@ -5,7 +5,7 @@
  */
 import type * as Y from 'yjs'
 import { CabildoError } from '../errors'
-import { actLogOf, appendAct, maxActClock, readActs } from '../civic/act-log'
+import { actLogOf, appendAct, maxActClock, readActs, verifyActs } from '../civic/act-log'
 import type { Identity } from '../identity/identity'
 import { grantRole, resolveRoster, revokeRole, type Roster } from '../identity/roster'
 import type { SignedRecord } from '../identity/signed-record'
@@ -29,6 +29,8 @@ const nobody: Authorize = () => false
 export class SpaceActs {
   readonly #options: SpaceActsOptions
   readonly #verifier: Verifier
+  /** Resolved rosters by district, dropped whenever the manifest's act log changes. */
+  readonly #rosters = new Map<string, Promise<Roster | undefined>>()
   #maxClock = 0
 
   /** @param options - the Space's id, shards, identity and district roots */
@@ -36,6 +38,7 @@ export class SpaceActs {
     this.#options = options
     this.#verifier = options.verifier ?? defaultVerifier
     this.#track(options.shards.manifest)
+    actLogOf(options.shards.manifest).observe(() => this.#rosters.clear())
     options.shards.onOpen((_name, doc) => this.#track(doc))
   }
 
@@ -116,13 +119,34 @@ export class SpaceActs {
     return readActs(doc, this.docId(name), filter, this.#verifier)
   }
 
+  /** Verifies some `[key, value]` entries of shard `name`'s act log (e.g. those a transaction just added). */
+  verify(name: string, pairs: ReadonlyArray<readonly [string, unknown]>): Promise<PolicyEntry[]> {
+    return verifyActs(pairs, this.docId(name), this.#verifier)
+  }
+
   /** The district codes with a configured root. */
   districts(): string[] {
     return Object.keys(this.#options.districts).sort()
   }
 
-  /** The resolved roster of a district, or `undefined` when the district has no configured root. */
-  async roster(district: string): Promise<Roster | undefined> {
+  /**
+   * The resolved roster of a district, or `undefined` when the district has no configured root.
+   * The same Roster object is returned until the manifest's act log changes, so callers may use
+   * its identity as a version.
+   */
+  roster(district: string): Promise<Roster | undefined> {
+    let roster = this.#rosters.get(district)
+    if (!roster) {
+      roster = this.#resolveRoster(district)
+      this.#rosters.set(district, roster)
+      roster.catch(() => {
+        if (this.#rosters.get(district) === roster) this.#rosters.delete(district)
+      })
+    }
+    return roster
+  }
+
+  async #resolveRoster(district: string): Promise<Roster | undefined> {
     const root = this.#options.districts[district]
     if (!root) return undefined
     const values = [...actLogOf(this.#options.shards.manifest).values()].filter((v) => (v as { author?: unknown } | null)?.author === root)

@@ -21,12 +21,17 @@ import type { Comment } from '../schema/comment'
 import type { Proposal } from '../schema/proposal'
 import type { ServiceTicket } from '../schema/ticket'
 import type { Identity } from '../identity/identity'
+import type { Storage } from '../storage/storage'
+import type { StorageFailure } from '../storage/attach-store'
 import type { Roster } from '../identity/roster'
 import type { SignedRecord } from '../identity/signed-record'
 import type { TicketLifecycleOptions } from '../civic/ticket-lifecycle'
+import type { ProposalLifecycleOptions } from '../civic/proposal-lifecycle'
 import { MANIFEST_DOC, ShardSet } from './shard-set'
 import { SpaceActs } from './space-acts'
 import { ticketBehaviour, type TicketActions } from './ticket-actions'
+import { proposalBehaviour, type ProposalActions } from './proposal-actions'
+import { budgetBehaviour, projectCostsFrom, type BudgetActions, type BudgetOptions } from './budget-actions'
 
 /** Options of {@link createSpace}. */
 export interface SpaceOptions {
@@ -51,6 +56,22 @@ export interface SpaceOptions {
   readonly districts?: Readonly<Record<string, string>>
   /** The ticket lifecycle's options (e.g. how long a requester may reopen). */
   readonly tickets?: TicketLifecycleOptions
+  /**
+   * The proposal lifecycle's options: the support threshold (a number, or a function of the
+   * participatory process) and the role supporters need. Every replica must use the same.
+   */
+  readonly proposals?: ProposalLifecycleOptions
+  /** The budgets' options (who may vote when staff opens a vote without saying). */
+  readonly budgets?: BudgetOptions
+  /**
+   * Where the Space keeps its documents (default: memory only). In Node, `openFileSpace` from
+   * `cabildo/node` keeps them in a directory; in browsers, use `createIndexedDbStorage()`.
+   */
+  readonly storage?: Storage
+  /** Compact a document's store once it holds this many records (default 500). */
+  readonly compactEvery?: number
+  /** Called with every storage failure (disk full, quota exceeded, ...); the Space stays usable in memory. */
+  readonly onStorageError?: (error: StorageFailure) => void
 }
 
 /** A district's civic data: typed collections over shard documents. Create one with {@link createSpace}. */
@@ -58,12 +79,12 @@ export class Space {
   /** The Space's id. */
   readonly id: string
   /** Proposals, sharded by participatory process. */
-  readonly proposals: Collection<typeof Proposal, 'createdAt'>
+  readonly proposals: Collection<typeof Proposal, 'createdAt', ProposalActions>
   /** Participatory budgets, one shard each. */
-  readonly budgets: Collection<typeof Budget>
+  readonly budgets: Collection<typeof Budget, never, BudgetActions>
   /** Budget projects, in their budget's shard. */
   readonly projects: Collection<typeof BudgetProject>
-  /** Ballots, in their budget's shard. */
+  /** Plain, unsigned ballots in their budget's shard (e.g. drafts); the counted ballots are the signed `budget.castBallot` acts. */
   readonly ballots: Collection<typeof Ballot>
   /** Service tickets, sharded by month of `requested_datetime`. */
   readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime', TicketActions>
@@ -79,11 +100,18 @@ export class Space {
       throw new CabildoError('E_ARGUMENT', 'A Space needs a non-empty id', { argument: 'id', reason: 'empty' })
     }
     this.id = options.id
-    this.#shards = new ShardSet({ now: options.now ?? (() => new Date()), randomKey: options.randomKey ?? defaultRandomKey })
+    this.#shards = new ShardSet({
+      now: options.now ?? (() => new Date()),
+      randomKey: options.randomKey ?? defaultRandomKey,
+      ...(options.storage === undefined ? {} : { storage: options.storage }),
+      ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
+      ...(options.onStorageError === undefined ? {} : { onStorageError: options.onStorageError }),
+    })
     this.#acts = new SpaceActs({ spaceId: options.id, shards: this.#shards, identity: options.identity, districts: options.districts ?? {} })
     const collections = civicCollectionOptions({ ...defaultShardRules, ...options.shards })
-    this.proposals = new Collection(this.#shards, collections.proposals)
-    this.budgets = new Collection(this.#shards, collections.budgets)
+    this.proposals = new Collection(this.#shards, { ...collections.proposals, ...proposalBehaviour(this.#acts, options.proposals) })
+    const costs = projectCostsFrom(() => this.projects)
+    this.budgets = new Collection(this.#shards, { ...collections.budgets, ...budgetBehaviour(this.#acts, options.budgets ?? {}, costs) })
     this.projects = new Collection(this.#shards, collections.projects)
     this.ballots = new Collection(this.#shards, collections.ballots)
     this.tickets = new Collection(this.#shards, { ...collections.tickets, ...ticketBehaviour(this.#acts, options.tickets) })
@@ -162,18 +190,55 @@ export class Space {
     return this.#shards.closed
   }
 
-  /** Releases every document and observer. Idempotent; later calls to the Space throw `E_CLOSED`. */
+  /**
+   * Resolves once the Space's manifest is loaded from storage (at once without storage). Every
+   * async call waits for it; {@link openSpace} returns a Space that is ready.
+   * @throws CabildoError `E_STORAGE` when the manifest cannot be loaded (nothing is written over it).
+   */
+  ready(): Promise<void> {
+    return this.#shards.ready
+  }
+
+  /**
+   * Resolves once every edit made so far is durable in storage (at once without storage).
+   * @throws CabildoError `E_STORAGE` when some edit still could not be stored (it is kept and retried).
+   */
+  flush(): Promise<void> {
+    return this.#shards.flush()
+  }
+
+  /**
+   * Flushes and releases every document, store and observer. Idempotent; later calls to the
+   * Space throw `E_CLOSED`.
+   * @throws CabildoError `E_STORAGE` when the last edits could not be stored.
+   */
   async close(): Promise<void> {
     const builtIn = [this.proposals, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
     for (const collection of [...builtIn, ...this.#custom]) collection.dispose()
-    this.#shards.close()
+    await this.#shards.close()
   }
 }
 
 /**
- * Creates a Space: typed civic collections whose shards open on demand.
+ * Creates a Space: typed civic collections whose shards open on demand. With storage, the
+ * Space loads in the background and every async call waits for it; see {@link openSpace}.
  * @throws CabildoError `E_ARGUMENT` when `id` is empty.
  */
 export function createSpace(options: SpaceOptions): Space {
   return new Space(options)
+}
+
+/**
+ * Creates a Space and waits until its stored state is loaded.
+ * @throws CabildoError `E_ARGUMENT` when `id` is empty, `E_STORAGE` when the storage cannot be loaded.
+ */
+export async function openSpace(options: SpaceOptions): Promise<Space> {
+  const space = new Space(options)
+  try {
+    await space.ready()
+  } catch (error) {
+    await space.close().catch(() => undefined)
+    throw error
+  }
+  return space
 }

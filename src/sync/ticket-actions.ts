@@ -12,11 +12,10 @@
 import { CabildoError } from '../errors'
 import type { Entity } from '../doc/entity'
 import type { CreatePlan } from '../doc/collection'
-import { boundKey } from '../civic/bound-key'
 import { TicketAct, isTicketAct, resolveTicket, type TicketLifecycleOptions, type TicketView } from '../civic/ticket-lifecycle'
 import type { PolicyRecord } from '../policy/policy-record'
-import { recordHash } from '../identity/signed-record'
 import type { ServiceTicket, TicketStatus } from '../schema/ticket'
+import { asPolicyRecord, boundCreatePlan, refusalError, type CreateContext } from './act-checks'
 import type { SpaceActs } from './space-acts'
 
 /** Options of a lifecycle act. */
@@ -41,7 +40,7 @@ export interface TicketActions {
 
 /** The ticket-related services a Space gives its tickets collection. */
 export function ticketBehaviour(acts: SpaceActs, options: TicketLifecycleOptions = {}): {
-  planCreate: (context: { shard: string; fields: Readonly<Record<string, unknown>> }) => Promise<CreatePlan>
+  planCreate: (context: CreateContext) => Promise<CreatePlan>
   extend: (entity: Entity<typeof ServiceTicket>) => TicketActions
 } {
   const resolveEntity = async (entity: Entity<typeof ServiceTicket>, extra?: PolicyRecord): Promise<TicketView> => {
@@ -55,16 +54,11 @@ export function ticketBehaviour(acts: SpaceActs, options: TicketLifecycleOptions
     const before = await resolveEntity(entity)
     const payload = { ticket: entity.id, from: before.status, to, ...(opts.note === undefined ? {} : { note: opts.note }) }
     const record = await acts.sign(entity.shard, TicketAct.transition, payload)
-    const hash = recordHash(record)
+    const preview = asPolicyRecord(record)
     // Resolve with the new act before storing it: an act that would not count is never written.
-    const after = await resolveEntity(entity, { hash, author: record.author, clock: record.clock, type: record.type, payload })
-    const refused = after.rejected.find((r) => r.hash === hash)
-    if (refused) {
-      const code = refused.code === 'E_FORBIDDEN' ? 'E_FORBIDDEN' : refused.code === 'E_LATE' ? 'E_LATE' : 'E_INVALID'
-      const message = `Cannot move ticket ${entity.id} from ${before.status} to ${to}: ${refused.reason}`
-      if (code === 'E_FORBIDDEN') throw new CabildoError(code, message, { actor: record.author, action: `ticket.${to}`, reason: refused.reason })
-      throw new CabildoError(code, message, { reason: refused.reason, ...(refused.rule === undefined ? {} : { rule: refused.rule }) })
-    }
+    const after = await resolveEntity(entity, preview)
+    const refused = after.rejected.find((r) => r.hash === preview.hash)
+    if (refused) throw refusalError(refused, `Cannot move ticket ${entity.id} from ${before.status} to ${to}`, record.author, `ticket.${to}`)
     if (after.status !== to) {
       throw new CabildoError('E_INVALID', `Ticket ${entity.id} did not move to ${to}`, { reason: 'a concurrent transition won' })
     }
@@ -78,14 +72,7 @@ export function ticketBehaviour(acts: SpaceActs, options: TicketLifecycleOptions
   }
 
   return {
-    async planCreate({ shard }) {
-      if (!acts.hasIdentity()) return {}
-      const identity = acts.identity(TicketAct.file)
-      const nonce = acts.randomKey()
-      const key = boundKey(identity.did, nonce)
-      const record = await acts.sign(shard, TicketAct.file, { ticket: `${shard}/${key}`, nonce })
-      return { key, alsoWrite: (doc) => acts.append(doc, record) }
-    },
+    planCreate: boundCreatePlan(acts, TicketAct.file, (ticket, nonce) => ({ ticket, nonce })),
     extend: (entity) => ({
       acknowledge: (o) => transition(entity, 'acknowledged', o),
       start: (o) => transition(entity, 'in_progress', o),
