@@ -26,12 +26,18 @@ export interface InspectedStruct {
   readonly kind: 'item' | 'gc' | 'skip'
   /** Ids this struct needs to exist before it can be integrated (origin, right origin, parent). */
   readonly deps: readonly StructId[]
+  /** The item originally to its left, if any. */
+  readonly origin: StructId | undefined
+  /** The parent type's item, when the parent is not a root type and is given explicitly. */
+  readonly parentId: StructId | undefined
   /** The root type's name when the struct sits directly in a root type. */
   readonly rootKey: string | undefined
   /** The map key, when the struct is a map entry. */
   readonly parentSub: string | undefined
   /** What an item holds; `undefined` for `gc` and `skip`. */
   readonly content: ContentKind | undefined
+  /** The values of an `any` item (plain JSON-like data), for rules that compare them. */
+  readonly values: readonly unknown[] | undefined
 }
 
 /** The kinds of Yjs item content. `doc` (a subdocument) is the one civic documents never need. */
@@ -142,18 +148,23 @@ export function inspectUpdate(
         const id = idOf(ref)
         if (id) deps.push(id)
       }
+      const content = contentKindOf(struct.content)
       structs.push({
         client,
         clock,
         length,
         kind: 'item',
         deps,
+        origin: idOf(struct.origin),
+        parentId: idOf(struct.parent),
         rootKey: typeof struct.parent === 'string' ? struct.parent : undefined,
         parentSub: struct.parentSub ?? undefined,
-        content: contentKindOf(struct.content),
+        content,
+        values: content === 'any' ? (struct.content as Y.ContentAny).arr : undefined,
       })
     } else {
-      structs.push({ client, clock, length, kind: struct instanceof Y.Skip ? 'skip' : 'gc', deps: [], rootKey: undefined, parentSub: undefined, content: undefined })
+      const kind = struct instanceof Y.Skip ? 'skip' : 'gc'
+      structs.push({ client, clock, length, kind, deps: [], origin: undefined, parentId: undefined, rootKey: undefined, parentSub: undefined, content: undefined, values: undefined })
     }
   }
   const deletes: DeleteRange[] = []
