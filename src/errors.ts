@@ -63,6 +63,8 @@ export interface CabildoErrorDetails {
   E_PARSE: { readonly format: string; readonly reason: string; readonly line?: number; readonly field?: string }
   /** A storage operation failed (disk full, permission denied, quota exceeded, ...). */
   E_STORAGE: { readonly operation: string; readonly key?: string; readonly cause?: string }
+  /** Something did not finish within its limit (e.g. a simulated network still busy after `limit` steps). */
+  E_TIMEOUT: { readonly what: string; readonly limit: number }
 }
 
 /** Every error code the library uses. */

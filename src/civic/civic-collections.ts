@@ -1,7 +1,7 @@
 /**
  * The civic collections of a Space and the natural boundaries that shard them: one document per
- * participatory process, one per budget (with its projects and ballots), one per month of
- * tickets. Comments live in the shard of what they comment on.
+ * participatory process (with its process record), one per budget (with its projects and
+ * ballots), one per month of tickets. Comments live in the shard of what they comment on.
  * @module
  */
 import { CabildoError } from '../errors'
@@ -9,6 +9,7 @@ import type { CollectionOptions, ShardRule } from '../doc/collection'
 import { shardOfId } from '../doc/record-ids'
 import { Ballot, Budget, BudgetProject } from '../schema/budget'
 import { Comment } from '../schema/comment'
+import { Process } from '../schema/process'
 import { Proposal } from '../schema/proposal'
 import { ServiceTicket } from '../schema/ticket'
 import type { RecordOf } from '../schema/record-type'
@@ -36,6 +37,15 @@ export function shardOfReference(id: string, field: string): string {
   return shard
 }
 
+/**
+ * The shard of participatory process `key`: `process.<key>`, where the default rule also puts
+ * its proposals. Not configurable: proposals find their process's signed acts there, wherever
+ * their own shard rule puts them.
+ */
+export function processShard(key: string): string {
+  return `process.${key}`
+}
+
 /** The default shard rules. */
 export const defaultShardRules: CivicShardRules = {
   proposals: (p) => `process.${p.process}`,
@@ -46,6 +56,7 @@ export const defaultShardRules: CivicShardRules = {
 /** Collection options of each civic collection, given the shard rules. */
 export function civicCollectionOptions(rules: CivicShardRules): {
   proposals: CollectionOptions<typeof Proposal, 'createdAt'>
+  processes: CollectionOptions<typeof Process>
   budgets: CollectionOptions<typeof Budget>
   projects: CollectionOptions<typeof BudgetProject>
   ballots: CollectionOptions<typeof Ballot>
@@ -61,6 +72,7 @@ export function civicCollectionOptions(rules: CivicShardRules): {
       defaults: ({ now }) => ({ createdAt: now }),
       touch: 'updatedAt',
     },
+    processes: { type: Process, mapName: 'processes', scopes: ['process'], shardOf: (p) => processShard(p.key) },
     budgets: { type: Budget, mapName: 'budgets', scopes: ['budget'], shardOf: rules.budgets },
     projects: { type: BudgetProject, mapName: 'projects', scopes: ['budget'], shardOf: (p) => shardOfReference(p.budget, 'budget') },
     ballots: { type: Ballot, mapName: 'ballots', scopes: ['budget'], shardOf: (b) => shardOfReference(b.budget, 'budget') },

@@ -1,5 +1,6 @@
 /**
- * Comments on proposals, projects and tickets. Moderation hides, never deletes.
+ * Comments on proposals, projects and tickets. Moderation hides, never deletes: see
+ * `src/civic/comment-moderation.ts` for the signed `comment.hide` acts.
  * @module
  */
 import { z } from 'zod'
@@ -18,8 +19,8 @@ export const Comment = defineRecordType({
     createdAt: isoDateTime,
     /** The comment this one answers. */
     inReplyTo: z.string().min(1).max(200).optional(),
-    /** Set by a moderator: the comment stays, hidden, with the reason. */
-    hidden: z.object({ by: actorId, reason: z.string().min(1).max(1_000) }).optional(),
+    // No `hidden` field: anyone who can write the document could set or clear it. Whether a
+    // comment is hidden, by whom and why, comes from moderators' signed acts (`comment.hide`).
   },
 })
 /** A comment as stored. */

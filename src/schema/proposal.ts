@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { actorId, districtCode, geoPoint, isoDateTime, label } from './common'
+import { processKey } from './process'
 import { defineRecordType, type RecordOf } from './record-type'
 
 /** The lifecycle states of a proposal (as Decidim and Consul Democracy run them). */
@@ -28,7 +29,7 @@ export const Proposal = defineRecordType({
     authors: z.array(actorId).max(100).default([]),
     district: districtCode,
     /** The participatory process the proposal belongs to; also its shard. */
-    process: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a process key of letters, digits, _ and -'),
+    process: processKey,
     tags: z.array(label).max(50).default([]),
     location: geoPoint.optional(),
     createdAt: isoDateTime,

@@ -1,6 +1,7 @@
 /**
  * Signed acts on proposals: `publish()`, `review()`, `accept()`, `reject()`, `withdraw()`,
- * `support()`, `unsupport()`, and `resolve()` for the authoritative view.
+ * `support()`, `unsupport()`, the amendment methods (`amendment-actions.ts`), and `resolve()`
+ * for the authoritative view, which applies the phase and threshold of a governing process.
  *
  * ```ts
  * const proposal = await space.proposals.create({ title: 'Shade for the playground', district: 'north', process: 'pb-2027' })
@@ -13,7 +14,7 @@
  * @module
  */
 import { CabildoError } from '../errors'
-import type { CreatePlan } from '../doc/collection'
+import type { Collection, CreatePlan } from '../doc/collection'
 import type { Entity } from '../doc/entity'
 import {
   isProposalAct,
@@ -24,9 +25,11 @@ import {
   type ProposalLifecycleOptions,
   type ProposalView,
 } from '../civic/proposal-lifecycle'
+import type { ProcessGovernance } from '../civic/process-phases'
 import type { PolicyRecord } from '../policy/policy-record'
 import type { Proposal, ProposalStatus } from '../schema/proposal'
 import { asPolicyRecord, boundCreatePlan, refusalError, type CreateContext } from './act-checks'
+import { amendmentActions, type AmendmentActions } from './amendment-actions'
 import type { SpaceActs } from './space-acts'
 
 /** Options of a lifecycle act. */
@@ -36,7 +39,7 @@ export interface ProposalActOptions {
 }
 
 /** The signed acts of a proposal entity. */
-export interface ProposalActions {
+export interface ProposalActions extends AmendmentActions<ProposalActions> {
   /**
    * Publishes the draft: signs its current title and the SHA-256 of its current body (the
    * official revision). Only its author may.
@@ -59,12 +62,20 @@ export interface ProposalActions {
   support(): Promise<ProposalView>
   /** Withdraws this key's support. @throws CabildoError `E_INVALID` when the key does not support it. */
   unsupport(): Promise<ProposalView>
-  /** The authoritative view: status, official revision, supporters, history, conflicts and rejected acts. */
+  /** The authoritative view: status, official revision, supporters, amendments, history, conflicts and rejected acts. */
   resolve(): Promise<ProposalView>
 }
 
+/** What the proposal behaviour needs from the rest of the Space. */
+export interface ProposalContext {
+  /** The process governing a process key, if any (supports and threshold then follow its signed phases). */
+  readonly governance?: (key: string) => Promise<ProcessGovernance | undefined>
+  /** The proposals collection, where amendments are created. */
+  readonly proposals?: () => Collection<typeof Proposal, 'createdAt', ProposalActions>
+}
+
 /** The proposal-related services a Space gives its proposals collection. */
-export function proposalBehaviour(acts: SpaceActs, options: ProposalLifecycleOptions = {}): {
+export function proposalBehaviour(acts: SpaceActs, options: ProposalLifecycleOptions = {}, context: ProposalContext = {}): {
   planCreate: (context: CreateContext) => Promise<CreatePlan>
   extend: (entity: Entity<typeof Proposal>) => ProposalActions
 } {
@@ -72,9 +83,12 @@ export function proposalBehaviour(acts: SpaceActs, options: ProposalLifecycleOpt
     const value = entity.get().value
     const read = await acts.read(entity.shard, isProposalAct(entity.id))
     const entries = extra ? [...read, extra] : read
-    const district = proposalOrigin(entity.id, entries)?.district ?? value.district ?? ''
+    const origin = proposalOrigin(entity.id, entries)
+    const district = origin?.district ?? value.district ?? ''
+    const key = origin?.process ?? value.process
+    const process = key === undefined ? undefined : await context.governance?.(key)
     const fields = { id: entity.id, title: value.title, body: value.body, process: value.process }
-    return resolveProposal(fields, entries, await acts.authorizer(district), options)
+    return resolveProposal(fields, entries, await acts.authorizer(district), options, process)
   }
 
   /** Signs an act, resolves with it before storing it, and stores it only if it counts. */
@@ -124,6 +138,8 @@ export function proposalBehaviour(acts: SpaceActs, options: ProposalLifecycleOpt
       nonce,
       district: fields['district'],
       process: fields['process'],
+      // An amendment's creation pins its parent: the plain `amends` field links nothing by itself.
+      ...(fields['amends'] === undefined ? {} : { amends: fields['amends'] }),
     })),
     extend: (entity) => ({
       publish: (o) => transition(entity, 'published', o),
@@ -134,6 +150,15 @@ export function proposalBehaviour(acts: SpaceActs, options: ProposalLifecycleOpt
       support: () => support(entity),
       unsupport: () => commit(entity, ProposalAct.unsupport, { proposal: entity.id }, ProposalAct.unsupport, `Cannot withdraw support from ${entity.id}`),
       resolve: () => resolveEntity(entity),
+      ...amendmentActions<ProposalActions>(entity, {
+        proposals: () => {
+          if (!context.proposals) throw new CabildoError('E_ARGUMENT', 'Amendments need the proposals collection', { argument: 'context', reason: 'no proposals collection' })
+          return context.proposals()
+        },
+        origin: async (e) => proposalOrigin(e.id, await acts.read(e.shard, isProposalAct(e.id))),
+        resolve: (e) => resolveEntity(e),
+        commit: (e, type, payload, action, refusal) => commit(e, type, payload, action, refusal),
+      }),
     }),
   }
 }

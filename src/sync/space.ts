@@ -18,6 +18,7 @@ import { civicCollectionOptions, defaultShardRules, type CivicShardRules } from 
 import type { Ballot, Budget, BudgetProject } from '../schema/budget'
 import type { RecordInput, RecordType } from '../schema/record-type'
 import type { Comment } from '../schema/comment'
+import type { Process } from '../schema/process'
 import type { Proposal } from '../schema/proposal'
 import type { ServiceTicket } from '../schema/ticket'
 import type { Identity } from '../identity/identity'
@@ -31,6 +32,9 @@ import { MANIFEST_DOC, ShardSet } from './shard-set'
 import { SpaceActs } from './space-acts'
 import { ticketBehaviour, type TicketActions } from './ticket-actions'
 import { proposalBehaviour, type ProposalActions } from './proposal-actions'
+import { processBehaviour, type ProcessActions } from './process-actions'
+import { commentBehaviour, type CommentActions } from './comment-actions'
+import { targetDistricts } from './comment-targets'
 import { budgetBehaviour, projectCostsFrom, type BudgetActions, type BudgetOptions } from './budget-actions'
 
 /** Options of {@link createSpace}. */
@@ -58,7 +62,8 @@ export interface SpaceOptions {
   readonly tickets?: TicketLifecycleOptions
   /**
    * The proposal lifecycle's options: the support threshold (a number, or a function of the
-   * participatory process) and the role supporters need. Every replica must use the same.
+   * participatory process) and the role supporters need. Every replica must use the same. A
+   * process record governing a process key replaces the threshold with the one its staff signed.
    */
   readonly proposals?: ProposalLifecycleOptions
   /** The budgets' options (who may vote when staff opens a vote without saying). */
@@ -80,6 +85,8 @@ export class Space {
   readonly id: string
   /** Proposals, sharded by participatory process. */
   readonly proposals: Collection<typeof Proposal, 'createdAt', ProposalActions>
+  /** Participatory processes (phases, dates, support threshold), each in the shard of its proposals (`process.<key>`). */
+  readonly processes: Collection<typeof Process, never, ProcessActions>
   /** Participatory budgets, one shard each. */
   readonly budgets: Collection<typeof Budget, never, BudgetActions>
   /** Budget projects, in their budget's shard. */
@@ -88,8 +95,8 @@ export class Space {
   readonly ballots: Collection<typeof Ballot>
   /** Service tickets, sharded by month of `requested_datetime`. */
   readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime', TicketActions>
-  /** Comments, in the shard of the record they comment on. */
-  readonly comments: Collection<typeof Comment, 'createdAt'>
+  /** Comments, in the shard of the record they comment on; moderators hide them by signed acts. */
+  readonly comments: Collection<typeof Comment, 'createdAt', CommentActions>
   readonly #shards: ShardSet
   readonly #acts: SpaceActs
   readonly #custom: Array<Collection<RecordType, never>> = []
@@ -109,13 +116,18 @@ export class Space {
     })
     this.#acts = new SpaceActs({ spaceId: options.id, shards: this.#shards, identity: options.identity, districts: options.districts ?? {} })
     const collections = civicCollectionOptions({ ...defaultShardRules, ...options.shards })
-    this.proposals = new Collection(this.#shards, { ...collections.proposals, ...proposalBehaviour(this.#acts, options.proposals) })
+    const known = (name: string): boolean => this.#shards.has(name) || this.#shards.openShards().has(name)
+    const processes = processBehaviour(this.#acts, known)
+    this.processes = new Collection(this.#shards, { ...collections.processes, planCreate: processes.planCreate, extend: processes.extend })
+    const proposalContext = { governance: processes.governance, proposals: () => this.proposals }
+    this.proposals = new Collection(this.#shards, { ...collections.proposals, ...proposalBehaviour(this.#acts, options.proposals, proposalContext) })
     const costs = projectCostsFrom(() => this.projects)
     this.budgets = new Collection(this.#shards, { ...collections.budgets, ...budgetBehaviour(this.#acts, options.budgets ?? {}, costs) })
     this.projects = new Collection(this.#shards, collections.projects)
     this.ballots = new Collection(this.#shards, collections.ballots)
     this.tickets = new Collection(this.#shards, { ...collections.tickets, ...ticketBehaviour(this.#acts, options.tickets) })
-    this.comments = new Collection(this.#shards, collections.comments)
+    const districtOf = targetDistricts(this.#acts, () => this)
+    this.comments = new Collection(this.#shards, { ...collections.comments, ...commentBehaviour(this.#acts, districtOf) })
   }
 
   /**
@@ -213,7 +225,7 @@ export class Space {
    * @throws CabildoError `E_STORAGE` when the last edits could not be stored.
    */
   async close(): Promise<void> {
-    const builtIn = [this.proposals, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
+    const builtIn = [this.proposals, this.processes, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
     for (const collection of [...builtIn, ...this.#custom]) collection.dispose()
     await this.#shards.close()
   }

@@ -10,3 +10,4 @@
  */
 export * from './policy-tests'
 export * from './storage-tests'
+export * from './transport-tests'
