@@ -27,7 +27,7 @@ writeFileSync(
     compilerOptions: {
       noEmit: true,
       noUnusedLocals: false,
-      paths: { cabildo: ['../src/index.ts'], 'cabildo/node': ['../src/node/index.ts'], 'cabildo/testing': ['../src/testing/index.ts'] },
+      paths: { cabildo: ['../src/index.ts'], 'cabildo/node': ['../src/node/index.ts'], 'cabildo/testing': ['../src/testing/index.ts'], 'cabildo/react': ['../src/react/index.ts'] },
     },
     include: ['./*.ts'],
   }),
