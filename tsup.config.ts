@@ -6,6 +6,7 @@ export default defineConfig([
       index: 'src/index.ts',
       'node/index': 'src/node/index.ts',
       'testing/index': 'src/testing/index.ts',
+      'react/index': 'src/react/index.ts',
       cli: 'src/cli.ts',
     },
     format: ['esm', 'cjs'],

@@ -1,4 +1,4 @@
-// Typechecks every ```ts block of README.md and docs/*.md against the source, so examples cannot rot.
+// Typechecks every ```ts and ```tsx block of README.md and docs/*.md against the source, so examples cannot rot.
 // Each block becomes its own module under .doc-examples/ (git-ignored); `cabildo` resolves to src/.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,10 +13,10 @@ const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.e
 let count = 0
 for (const file of files) {
   const text = readFileSync(join(root, file), 'utf8')
-  const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```/gm)]
+  const blocks = [...text.matchAll(/^```(tsx?)\n([\s\S]*?)^```/gm)]
   blocks.forEach((match, i) => {
-    const name = `${file.replace(/[/.]/g, '_')}_${i + 1}.ts`
-    writeFileSync(join(out, name), `// from ${file}, block ${i + 1}\n${match[1]}\nexport {}\n`)
+    const name = `${file.replace(/[/.]/g, '_')}_${i + 1}.${match[1]}`
+    writeFileSync(join(out, name), `// from ${file}, block ${i + 1}\n${match[2]}\nexport {}\n`)
     count++
   })
 }
@@ -27,9 +27,10 @@ writeFileSync(
     compilerOptions: {
       noEmit: true,
       noUnusedLocals: false,
+      jsx: 'react-jsx',
       paths: { cabildo: ['../src/index.ts'], 'cabildo/node': ['../src/node/index.ts'], 'cabildo/testing': ['../src/testing/index.ts'], 'cabildo/react': ['../src/react/index.ts'] },
     },
-    include: ['./*.ts'],
+    include: ['./*.ts', './*.tsx'],
   }),
 )
 try {

@@ -8,6 +8,8 @@ if (mode !== 'esm' && mode !== 'cjs') throw new Error('usage: node scripts/smoke
 const require = createRequire(import.meta.url)
 const lib = mode === 'cjs' ? require('cabildo') : await import('cabildo')
 const nodeLib = mode === 'cjs' ? require('cabildo/node') : await import('cabildo/node')
+const reactLib = mode === 'cjs' ? require('cabildo/react') : await import('cabildo/react')
+if (typeof reactLib.useEntity !== 'function' || typeof reactLib.SpaceProvider !== 'function') throw new Error(`${mode}: cabildo/react is incomplete`)
 
 // cabildo/node shares the core's code: its errors are the core's CabildoError.
 const { mkdtempSync } = await import('node:fs')

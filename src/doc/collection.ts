@@ -155,6 +155,7 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * shard if needed; never creates one.
    */
   async get(id: string): Promise<(Entity<R> & A) | undefined> {
+    await this.#source.ready
     const shard = shardOfId(id)
     if (!shard || !(this.#source.has(shard) || this.#source.openShards().has(shard))) return undefined
     const doc = await this.#source.open(shard)
@@ -176,6 +177,7 @@ export class Collection<R extends RecordType, D extends keyof RecordInput<R> = n
    * Sorted by id, so every replica lists the same records in the same order.
    */
   async list(options: ListOptions<RecordOf<R>> = {}): Promise<Array<Entity<R> & A>> {
+    await this.#source.ready
     const shards = options.shards ?? this.#source.known(this.#options.scopes)
     const out: Array<Entity<R> & A> = []
     for (const shard of shards) {

@@ -9,6 +9,8 @@ import type * as Y from 'yjs'
 export interface ShardSource {
   /** The origin of every local transaction; remote updates are applied with other origins. */
   readonly localOrigin: object
+  /** Settles once the list of known shards is loaded (from storage); lookups wait for it. */
+  readonly ready: Promise<void>
   /** The current wall-clock time as an ISO 8601 string: only used to fill time fields, which are data. */
   now(): string
   /** A fresh random key for a new record or shard. */

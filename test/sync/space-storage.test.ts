@@ -69,6 +69,17 @@ describe('a Space with storage', () => {
     await seen.close()
   })
 
+  it('lists stored records even when asked before the Space finished loading', async () => {
+    const storage = createMemoryStorage()
+    const first = await openSpace({ id: 'city', storage })
+    const ticket = await first.tickets.create({ service_code: 'pothole', district: 'north' })
+    await first.close()
+    const second = createSpace({ id: 'city', storage }) // not awaited: still loading
+    expect((await second.tickets.list()).map((t) => t.id)).toEqual([ticket.id])
+    expect(await second.tickets.get(ticket.id)).toBeDefined()
+    await second.close()
+  })
+
   it('without storage, ready() and flush() resolve at once', async () => {
     const space = createSpace({ id: 'city' })
     await space.ready()
