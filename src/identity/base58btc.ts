@@ -16,7 +16,9 @@ import { CabildoError } from '../errors'
 
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
-const DIGIT_OF: ReadonlyMap<string, number> = new Map([...ALPHABET].map((c, i) => [c, i]))
+/** The digit of each ASCII code, -1 outside the alphabet. */
+const DIGIT_OF = new Int8Array(128).fill(-1)
+for (let i = 0; i < ALPHABET.length; i++) DIGIT_OF[ALPHABET.charCodeAt(i)] = i
 
 /** Encodes bytes as base58btc text (no multibase prefix). Leading zero bytes become `1`s. */
 export function encodeBase58btc(bytes: Uint8Array): string {
@@ -47,29 +49,32 @@ export function encodeBase58btc(bytes: Uint8Array): string {
  */
 export function decodeBase58btc(text: string): Uint8Array {
   let zeros = 0
-  while (zeros < text.length && text[zeros] === '1') zeros++
-  // Bytes, least significant first.
-  const bytes: number[] = []
+  while (zeros < text.length && text.charCodeAt(zeros) === 0x31) zeros++
+  // The value in 32-bit limbs, least significant first (58 · 2^32 stays far below 2^53).
+  const limbs = new Uint32Array(Math.ceil((text.length - zeros) / 5) + 1)
+  let used = 0
   for (let i = zeros; i < text.length; i++) {
-    const digit = DIGIT_OF.get(text[i] as string)
-    if (digit === undefined) {
+    const code = text.charCodeAt(i)
+    const digit = code < 128 ? (DIGIT_OF[code] as number) : -1
+    if (digit < 0) {
       throw new CabildoError('E_ARGUMENT', `Not base58btc: unexpected character at ${i}`, {
         argument: 'text',
         reason: `character ${JSON.stringify(text[i])} is not in the base58btc alphabet`,
       })
     }
     let carry = digit
-    for (let j = 0; j < bytes.length; j++) {
-      carry += (bytes[j] as number) * 58
-      bytes[j] = carry & 0xff
-      carry >>= 8
+    for (let k = 0; k < used; k++) {
+      const x = (limbs[k] as number) * 58 + carry
+      const low = x >>> 0
+      limbs[k] = low
+      carry = (x - low) / 0x1_0000_0000
     }
-    while (carry > 0) {
-      bytes.push(carry & 0xff)
-      carry >>= 8
-    }
+    if (carry > 0) limbs[used++] = carry
   }
-  const out = new Uint8Array(zeros + bytes.length)
-  for (let i = 0; i < bytes.length; i++) out[out.length - 1 - i] = bytes[i] as number
+  // Significant bytes of the value, then the leading zeros the text spelled as '1's.
+  let length = used * 4
+  while (length > 0 && (((limbs[(length - 1) >> 2] as number) >>> (((length - 1) & 3) * 8)) & 0xff) === 0) length--
+  const out = new Uint8Array(zeros + length)
+  for (let b = 0; b < length; b++) out[out.length - 1 - b] = ((limbs[b >> 2] as number) >>> ((b & 3) * 8)) & 0xff
   return out
 }

@@ -63,8 +63,22 @@ export function decodeDidKey(did: string): Uint8Array {
 }
 
 /**
- * The Ed25519 public key of a did:key, checked to be a usable key under cabildo's rule (a canonical
- * point of the prime-order subgroup). The check costs a few milliseconds: verifiers cache it.
+ * The 32 bytes inside a string with the syntax of an Ed25519 did:key, or `undefined` for any
+ * other value; never throws. {@link isDidKey} is `tryDecodeDidKey(value) !== undefined`.
+ */
+export function tryDecodeDidKey(value: unknown): Uint8Array | undefined {
+  if (typeof value !== 'string' || !DID_KEY_SYNTAX.test(value)) return undefined
+  try {
+    return decodeDidKey(value)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The Ed25519 public key of a did:key, checked to be a usable key under cabildo's rule (a
+ * canonical encoding of a curve point that is not of small order; see `publicKeyProblem`). The
+ * check decompresses the point (a fraction of a millisecond); verifiers do not need it.
  * @throws CabildoError `E_KEY` when the string is not an Ed25519 did:key or the key is unusable.
  */
 export function publicKeyFromDid(did: string): Uint8Array {
@@ -79,11 +93,5 @@ export function publicKeyFromDid(did: string): Uint8Array {
  * {@link publicKeyFromDid} to know the key is usable). Cheap enough for schema validation.
  */
 export function isDidKey(value: unknown): value is string {
-  if (typeof value !== 'string' || !DID_KEY_SYNTAX.test(value)) return false
-  try {
-    decodeDidKey(value)
-    return true
-  } catch {
-    return false
-  }
+  return tryDecodeDidKey(value) !== undefined
 }

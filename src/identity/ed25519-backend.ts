@@ -11,11 +11,13 @@
  * @module
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { bytesToNumberLE } from '@noble/curves/utils.js'
+import { sha512 } from '@noble/hashes/sha2.js'
 import { fromHexString } from 'lib0/buffer'
 import { encodeUtf8 } from 'lib0/string'
 import { CabildoError } from '../errors'
 import { decodeBase64url, encodeBase64url } from './base64url'
-import { conformanceProbes, isTorsionFreeEncoding } from './ed25519-rules'
+import { conformanceProbes } from './ed25519-rules'
 
 /** The built-in backends. */
 export type Ed25519BackendName = 'webcrypto' | 'noble'
@@ -27,9 +29,10 @@ export type SignFn = (message: Uint8Array) => Promise<Uint8Array>
 export type VerifyFn = (message: Uint8Array, signature: Uint8Array) => Promise<boolean>
 
 /**
- * An Ed25519 implementation. A backend receives only keys that passed cabildo's key checks, and
- * must verify by cabildo's rule (`src/identity/ed25519-rules.ts`): cofactorless equation,
- * `S < L`, canonical `R`. {@link conformsToRule} tests a backend against known answers.
+ * An Ed25519 implementation. A backend receives only keys that passed
+ * `publicKeyEncodingProblem` (32 bytes, canonical, not small-order), and must verify by cabildo's
+ * rule (`src/identity/ed25519-rules.ts`): `S < L`, then `encode([S]B − [k]A)` equals `R` byte for
+ * byte. {@link conformsToRule} tests a backend against known answers.
  */
 export interface Ed25519Backend {
   /** A short name, shown in errors and benchmarks. */
@@ -45,7 +48,32 @@ export interface Ed25519Backend {
 /** What callers may ask for: detection, a built-in backend by name, or their own backend. */
 export type Ed25519BackendChoice = 'auto' | Ed25519BackendName | Ed25519Backend
 
-/** `@noble/curves` Ed25519, made to follow cabildo's verification rule. Available everywhere. */
+const Point = ed25519.Point
+type EdPoint = ReturnType<typeof Point.fromBytes>
+const L = Point.Fn.ORDER
+
+/**
+ * cabildo's rule, step by step as OpenSSL's `ossl_ed25519_verify` does it (see
+ * `ed25519-rules.ts`), on noble's point arithmetic. `A` is the key decoded as OpenSSL decodes it,
+ * `undefined` when it is not on the curve.
+ */
+function verifyByRule(A: EdPoint | undefined, key: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (A === undefined || signature.length !== 64) return false
+  const s = bytesToNumberLE(signature.subarray(32, 64))
+  if (s >= L) return false
+  const R = signature.subarray(0, 32)
+  // Hash the bytes as given (never re-encoded points), as RFC 8032 5.1.7 and OpenSSL do.
+  const k = Point.Fn.create(bytesToNumberLE(sha512.create().update(R).update(key).update(message).digest()))
+  const expected = Point.BASE.multiplyUnsafe(s).subtract(A.multiplyUnsafe(k)).toBytes()
+  for (let i = 0; i < 32; i++) if (expected[i] !== R[i]) return false
+  return true
+}
+
+/**
+ * `@noble/curves` Ed25519 (pure JavaScript, available everywhere), verifying by cabildo's rule
+ * instead of noble's own cofactored `verify`: it computes `R'` and compares its encoding with `R`,
+ * so it accepts exactly what OpenSSL accepts, for every key.
+ */
 export const nobleBackend: Ed25519Backend = {
   name: 'noble',
   publicKeyFromSeed: async (seed) => ed25519.getPublicKey(seed),
@@ -55,16 +83,16 @@ export const nobleBackend: Ed25519Backend = {
   },
   verifier: async (publicKey) => {
     const key = publicKey.slice()
-    return async (message, signature) => {
-      if (signature.length !== 64) return false
-      // noble checks the cofactored equation with strict encodings (zip215: false). Requiring a
-      // torsion-free R on top makes it accept exactly what the cofactorless equation accepts,
-      // for keys in the prime-order subgroup.
-      return (
-        ed25519.verify(signature, message, key, { zip215: false }) &&
-        isTorsionFreeEncoding(signature.subarray(0, 32))
-      )
+    let A: EdPoint | undefined
+    try {
+      // OpenSSL's decoding (ge_frombytes_vartime) takes y modulo p and accepts x = 0 with either
+      // sign bit: noble's ZIP 215 decoding does exactly that. cabildo never passes such
+      // encodings (publicKeyEncodingProblem), but the backend matches OpenSSL even for them.
+      A = key.length === 32 ? Point.fromBytes(key, true) : undefined
+    } catch {
+      A = undefined // not on the curve: no signature verifies, as in OpenSSL
     }
+    return async (message, signature) => verifyByRule(A, key, message, signature)
   },
 }
 
@@ -73,7 +101,8 @@ function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)
 }
 
-const ED25519 = { name: 'Ed25519' } as const
+/** The algorithm, named by a string: WebCrypto normalizes it faster than an object. */
+const ED25519 = 'Ed25519'
 
 /** RFC 8410 PKCS#8 prefix of an Ed25519 private key: the 32-byte seed follows. */
 const PKCS8_PREFIX = fromHexString('302e020100300506032b657004220420')
@@ -116,24 +145,35 @@ export function webCryptoBackend(subtle: SubtleCrypto | undefined = globalThis.c
 
 /**
  * Runs the known-answer probes of `ed25519-rules.ts` against a backend: true when it accepts the
- * two honest signatures and rejects the three that only laxer rules accept. Never throws.
+ * signatures valid under cabildo's rule (two honest ones, one by a key with a torsion component)
+ * and rejects the six that only other rules accept. A probe that throws counts as a rejection.
+ * Never throws.
  */
 export async function conformsToRule(backend: Ed25519Backend): Promise<boolean> {
-  try {
-    const p = conformanceProbes
-    const verify = await backend.verifier(fromHexString(p.publicKey))
-    const message = encodeUtf8(p.message)
-    const answers = await Promise.all([
-      verify(encodeUtf8(p.rfc8032.message), fromHexString(p.rfc8032.signature)),
-      verify(message, fromHexString(p.honest)),
-      verify(message, fromHexString(p.torsionR)),
-      verify(message, fromHexString(p.nonCanonicalR)),
-      verify(message, fromHexString(p.unreducedS)),
-    ])
-    return answers.join() === 'true,true,false,false,false'
-  } catch {
-    return false
-  }
+  const p = conformanceProbes
+  const message = encodeUtf8(p.message)
+  const cases: ReadonlyArray<[publicKey: string, message: Uint8Array, signature: string, valid: boolean]> = [
+    [p.publicKey, encodeUtf8(p.rfc8032.message), p.rfc8032.signature, true],
+    [p.publicKey, message, p.honest, true],
+    [p.torsionKey.publicKey, message, p.torsionKey.cofactorless, true],
+    [p.publicKey, message, p.torsionR, false],
+    [p.publicKey, message, p.nonCanonicalR, false],
+    [p.publicKey, message, p.signedZeroR, false],
+    [p.publicKey, message, p.unreducedS, false],
+    [p.torsionKey.publicKey, message, p.torsionKey.cofactoredOnly, false],
+    [p.offCurveKey.publicKey, message, p.offCurveKey.signature, false],
+  ]
+  const answers = await Promise.all(
+    cases.map(async ([publicKey, m, signature, valid]) => {
+      try {
+        const verify = await backend.verifier(fromHexString(publicKey))
+        return (await verify(m, fromHexString(signature))) === valid
+      } catch {
+        return valid === false
+      }
+    }),
+  )
+  return answers.every(Boolean)
 }
 
 // Platform facts, probed at most once per realm, on first use.

@@ -1,13 +1,25 @@
 /**
- * A bounded least-recently-used map, on a `Map`'s insertion order: a hit moves the entry to the
- * end, and inserting past the bound drops the oldest entry.
+ * A bounded least-recently-used map: a `Map` from keys to the nodes of a doubly linked list kept
+ * in order of use. A hit relinks its node (no map writes, nothing allocated), and inserting past
+ * the bound drops the least recently used entry.
  * @module
  */
 import { CabildoError } from '../errors'
 
+interface Node<K, V> {
+  readonly key: K
+  value: V
+  /** The next more recently used node. */
+  newer: Node<K, V> | undefined
+  /** The next less recently used node. */
+  older: Node<K, V> | undefined
+}
+
 /** A map that keeps at most `capacity` entries, dropping the least recently used. */
 export class LruCache<K, V> {
-  readonly #map = new Map<K, V>()
+  readonly #map = new Map<K, Node<K, V>>()
+  #newest: Node<K, V> | undefined
+  #oldest: Node<K, V> | undefined
   /** The most entries kept. */
   readonly capacity: number
 
@@ -29,26 +41,57 @@ export class LruCache<K, V> {
 
   /** The value under `key`, marking it as recently used; `undefined` when absent. */
   get(key: K): V | undefined {
-    const value = this.#map.get(key)
-    if (value === undefined) return undefined
-    this.#map.delete(key)
-    this.#map.set(key, value)
-    return value
+    const node = this.#map.get(key)
+    if (node === undefined) return undefined
+    this.#touch(node)
+    return node.value
   }
 
   /** Stores a value, dropping the least recently used entry when full. */
   set(key: K, value: V): void {
     if (this.capacity === 0) return
-    this.#map.delete(key)
-    this.#map.set(key, value)
+    const existing = this.#map.get(key)
+    if (existing !== undefined) {
+      existing.value = value
+      this.#touch(existing)
+      return
+    }
+    const node: Node<K, V> = { key, value, newer: undefined, older: this.#newest }
+    if (this.#newest !== undefined) this.#newest.newer = node
+    this.#newest = node
+    this.#oldest ??= node
+    this.#map.set(key, node)
     if (this.#map.size > this.capacity) {
-      const oldest = this.#map.keys().next()
-      if (!oldest.done) this.#map.delete(oldest.value)
+      const oldest = this.#oldest
+      this.#unlink(oldest)
+      this.#map.delete(oldest.key)
     }
   }
 
   /** Drops every entry. */
   clear(): void {
     this.#map.clear()
+    this.#newest = undefined
+    this.#oldest = undefined
+  }
+
+  /** Makes a node the most recently used. */
+  #touch(node: Node<K, V>): void {
+    if (node === this.#newest) return
+    this.#unlink(node)
+    node.older = this.#newest
+    node.newer = undefined
+    if (this.#newest !== undefined) this.#newest.newer = node
+    this.#newest = node
+    this.#oldest ??= node
+  }
+
+  #unlink(node: Node<K, V>): void {
+    if (node.newer !== undefined) node.newer.older = node.older
+    else this.#newest = node.older
+    if (node.older !== undefined) node.older.newer = node.newer
+    else this.#oldest = node.newer
+    node.newer = undefined
+    node.older = undefined
   }
 }

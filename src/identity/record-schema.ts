@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod'
-import { canonicalBytes, sha256Hex } from '../encoding/canonical'
+import { canonicalJson, sha256Hex } from '../encoding/canonical'
 import { isoDateTime } from '../schema/common'
 import { isDidKey } from './did-key'
 
@@ -71,24 +71,62 @@ export function recordBody<P>(record: RecordBody<P>): RecordBody<P> {
   return at === undefined ? { v, type, doc, author, clock, payload } : { v, type, doc, author, clock, payload, at }
 }
 
+/** The two byte strings of a record, built once: what its signature covers and what its hash covers. */
+export interface RecordBytes {
+  /** The domain tag then the canonical JSON of the body: what the signature covers. */
+  readonly signed: Uint8Array
+  /** The canonical JSON of the body alone (a view into `signed`): what the hash covers. */
+  readonly body: Uint8Array
+}
+
+const DOMAIN_LENGTH = RECORD_SIGNATURE_DOMAIN.length // ASCII: as many bytes as characters
+const utf8 = new TextEncoder()
+/** Any UTF-16 surrogate: strings holding one take the general path, which refuses lone ones. */
+const SURROGATE = /[\uD800-\uDFFF]/
+
+/**
+ * The canonical JSON of a body, written field by field in sorted key order (`at`, `author`,
+ * `clock`, `doc`, `payload`, `type`, `v`): the same text as `canonicalJson(recordBody(body))`,
+ * without sorting keys or walking the envelope. `undefined` when a field is not of the plain form
+ * it handles (the caller then takes the general path, which also produces its errors).
+ */
+function envelopeJson(body: RecordBody): string | undefined {
+  const { v, type, doc, author, clock, payload, at } = body
+  if (v !== 1 || !Number.isSafeInteger(clock) || typeof type !== 'string' || typeof doc !== 'string' || typeof author !== 'string') {
+    return undefined
+  }
+  if (at !== undefined && typeof at !== 'string') return undefined
+  if (SURROGATE.test(type) || SURROGATE.test(doc) || SURROGATE.test(author) || (at !== undefined && SURROGATE.test(at))) {
+    return undefined
+  }
+  let payloadJson: string
+  try {
+    payloadJson = canonicalJson(payload)
+  } catch {
+    return undefined // the general path reports it, with the field's path
+  }
+  const head = at === undefined ? '{' : `{"at":${JSON.stringify(at)},`
+  return `${head}"author":${JSON.stringify(author)},"clock":${clock},"doc":${JSON.stringify(doc)},"payload":${payloadJson},"type":${JSON.stringify(type)},"v":1}`
+}
+
+/**
+ * Both byte strings of a record in one buffer: the signing input, and the body bytes as a view
+ * into it, so a verifier hashes and checks the signature without encoding twice.
+ * @throws CabildoError `E_ARGUMENT` when the body has no canonical encoding.
+ */
+export function recordBytes(body: RecordBody): RecordBytes {
+  const json = envelopeJson(body) ?? canonicalJson(recordBody(body))
+  const signed = utf8.encode(RECORD_SIGNATURE_DOMAIN + json)
+  return { signed, body: signed.subarray(DOMAIN_LENGTH) }
+}
+
 /**
  * The bytes a record signature covers: the domain tag then the canonical JSON of the body.
  * @throws CabildoError `E_ARGUMENT` when the body has no canonical encoding.
  */
 export function recordSigningBytes(body: RecordBody): Uint8Array {
-  return withDomain(canonicalBytes(recordBody(body)))
+  return recordBytes(body).signed
 }
-
-/** The domain tag followed by the canonical bytes of a body. */
-export function withDomain(bodyBytes: Uint8Array): Uint8Array {
-  const tag = DOMAIN_BYTES
-  const out = new Uint8Array(tag.length + bodyBytes.length)
-  out.set(tag)
-  out.set(bodyBytes, tag.length)
-  return out
-}
-
-const DOMAIN_BYTES = new TextEncoder().encode(RECORD_SIGNATURE_DOMAIN)
 
 /**
  * A record's content address: lowercase hex SHA-256 of the canonical JSON of its body (the
@@ -97,5 +135,5 @@ const DOMAIN_BYTES = new TextEncoder().encode(RECORD_SIGNATURE_DOMAIN)
  * @throws CabildoError `E_ARGUMENT` when the body has no canonical encoding.
  */
 export function recordHash(record: RecordBody): string {
-  return sha256Hex(canonicalBytes(recordBody(record)))
+  return sha256Hex(recordBytes(record).body)
 }

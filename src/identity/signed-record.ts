@@ -36,10 +36,12 @@ import {
 export {
   RECORD_SIGNATURE_DOMAIN,
   recordBodySchema,
+  recordBytes,
   recordHash,
   recordSigningBytes,
   signedRecordSchema,
   type RecordBody,
+  type RecordBytes,
   type SignedRecord,
 } from './record-schema'
 export {
@@ -107,8 +109,8 @@ export interface VerifyWithOptions extends VerifyOptions {
 }
 
 /**
- * Verifies one record: its shape (zod), its document (`opts.doc`: anything else is a replay),
- * and its Ed25519 signature by its author. Never throws for a bad record.
+ * Verifies one record: its shape (`signedRecordSchema`), its document (`opts.doc`: anything else
+ * is a replay), and its Ed25519 signature by its author. Never throws for a bad record.
  * @throws CabildoError `E_KEY` only when the verifier's backend cannot be used on this platform.
  */
 export function verifyRecord(record: unknown, opts: VerifyWithOptions = {}): Promise<VerifyResult> {

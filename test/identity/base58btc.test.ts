@@ -40,4 +40,14 @@ describe('base58btc', () => {
       }
     }
   })
+
+  it('decodes any text over the alphabet as the reference decoder does, leading 1s included', () => {
+    const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...alphabet, '1', '1'), maxLength: 90 }), (text) => {
+        expect(decodeBase58btc(text)).toEqual(base58Reference(text))
+      }),
+      { seed: 42, numRuns: 500 },
+    )
+  })
 })

@@ -17,6 +17,7 @@ import {
   verifyRecords,
   type SignedRecord,
 } from '../../src/identity/signed-record'
+import { craftKey, craftSignature, L, le, le32, P, Point, toHex, torsion } from './ed25519-craft'
 import { forgeCofactoredOnlySignature, hex, rfc8032, rfc8037Jwk } from './fixtures'
 
 const backends = ['noble', 'webcrypto'] as const
@@ -260,5 +261,80 @@ describe('signRecord input checks and nextClock', () => {
     for (const bad of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER]) {
       expect(() => nextClock(bad)).toThrow(CabildoError)
     }
+  })
+})
+
+describe('both backends, forced, give the same answer for crafted records', () => {
+  const signingBytes = (body: object): Uint8Array => new TextEncoder().encode('cabildo/record/v1\n' + canonicalJson(body))
+  const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
+  const verifiers = () => backends.map((backend) => createVerifier({ backend }))
+
+  it('keys with a torsion component, non-canonical and small-order keys, torsioned R, S >= L', async () => {
+    const tally = { ok: 0, torsionKeyOk: 0, refused: 0 }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: L - 1n })),
+        fc.nat(7),
+        fc.nat(3),
+        fc.bigInt({ min: 1n, max: L - 1n }),
+        fc.nat(7),
+        fc.constantFrom('none', 'S+L', 'cofactored-only'),
+        async (a, t, variant, r, c, mutation) => {
+          const key = craftKey(a, t, variant)
+          const rest = { v: 1 as const, type: 'ballot', doc: DOC, author: didFromPublicKey(key.bytes), clock: 1, payload: { approve: ['p1'] } }
+          const message = signingBytes(rest)
+          // 'cofactored-only': R torsion-free, signed as if the key had no torsion component.
+          const crafted = mutation === 'cofactored-only' ? craftSignature(key, message, r, 0, 1) : craftSignature(key, message, r, c, 8)
+          let signature = crafted.signature
+          if (mutation === 'S+L') signature = new Uint8Array([...signature.slice(0, 32), ...le32(le(signature.slice(32)) + L)])
+          const record = { ...rest, sig: base64url(signature) }
+          const [noble, web] = await Promise.all(verifiers().map((v) => v.verify(record, { doc: DOC })))
+          expect(noble).toEqual(web) // same answer, same reason
+          const usableKey = a !== 0n && toHex(key.bytes) === toHex(key.point.toBytes())
+          expect(noble?.ok).toBe(usableKey && crafted.valid && mutation !== 'S+L')
+          if (noble?.ok) {
+            tally.ok++
+            if (t % 8 !== 0) tally.torsionKeyOk++
+          } else tally.refused++
+        },
+      ),
+      { seed: 42, numRuns: 80 },
+    )
+    expect(tally.torsionKeyOk).toBeGreaterThan(5)
+    expect(tally.refused).toBeGreaterThan(5)
+  })
+
+  it('refuses authors whose key is off the curve, non-canonical or small-order, with the same reason on both', async () => {
+    const rest = { v: 1 as const, type: 'ballot', doc: DOC, clock: 1, payload: {} }
+    const authors = [le32(2n), le32(P + 3n), le32(1n | (1n << 255n)), torsion[3]?.toBytes() as Uint8Array]
+    for (const bytes of authors) {
+      const record = { ...rest, author: didFromPublicKey(bytes), sig: base64url(new Uint8Array([...Point.BASE.toBytes(), ...le32(1n)])) }
+      const [noble, web] = await Promise.all(verifiers().map((v) => v.verify(record)))
+      expect(noble).toEqual(web)
+      expect(noble?.ok ? 'ok' : noble?.code).toBe('E_SIGNATURE')
+    }
+  })
+})
+
+describe('verifier robustness', () => {
+  it('a cached outcome is used only for the same signature: another signature of the same body is checked', async () => {
+    const backend = counting(nobleBackend)
+    const verifier = createVerifier({ backend })
+    const key = await keyPairFromJwk(rfc8037Jwk)
+    const record = await signRecord(key, body())
+    const other = await signRecord(key, body(2))
+    expect((await verifier.verify(record)).ok).toBe(true)
+    expect((await verifier.verify({ ...record, sig: other.sig })).ok).toBe(false)
+    expect((await verifier.verify(record)).ok).toBe(true)
+    expect(backend.calls).toBe(3)
+  })
+
+  it('a record whose members cannot be read is E_INVALID, never a throw', async () => {
+    const key = await keyPairFromJwk(rfc8037Jwk)
+    const record = await signRecord(key, body())
+    const hostile = { ...record }
+    Object.defineProperty(hostile, 'payload', { enumerable: true, get: () => { throw new Error('boom') } })
+    const result = await createVerifier().verify(hostile)
+    expect(result.ok ? 'ok' : result.code).toBe('E_INVALID')
   })
 })
