@@ -14,6 +14,19 @@ import type { Storage } from '../storage/storage'
 /** The name of the manifest document, which lists the Space's shards. */
 export const MANIFEST_DOC = '_manifest'
 
+/**
+ * What the layer above attaches to each document as it is created (the sync layer's writer and
+ * guard): made before anything can edit the document, loaded once its stored updates are in.
+ */
+export interface PreparedDoc {
+  /** Runs once the document's stored updates are loaded, before the document is handed out. @throws to refuse the document. */
+  load(): Promise<void>
+  /** Resolves once what the attachment keeps is durable. @throws `E_STORAGE` when it is not. */
+  flush(): Promise<void>
+  /** Releases the attachment (the set closes, or the document failed to open). */
+  close(): Promise<void>
+}
+
 /** How a shard set gets the time and fresh keys. */
 export interface ShardSetOptions {
   /** The current time (injected so tests and simulations control it). */
@@ -26,6 +39,8 @@ export interface ShardSetOptions {
   readonly compactEvery?: number
   /** Called with every storage failure; the documents stay usable. */
   readonly onStorageError?: (error: StorageFailure) => void
+  /** Called with each document the moment it is created (the manifest included), before it can be edited. */
+  readonly prepare?: (name: string, doc: Y.Doc) => PreparedDoc
 }
 
 /** The shard documents of a Space. Implements the binding layer's {@link ShardSource}. */
@@ -37,6 +52,7 @@ export class ShardSet implements ShardSource {
   readonly #docs = new Map<string, Y.Doc>()
   readonly #opening = new Map<string, Promise<Y.Doc>>()
   readonly #attached = new Map<string, AttachedStore>()
+  readonly #prepared = new Map<string, PreparedDoc>()
   readonly #listeners = new Set<(name: string, doc: Y.Doc) => void>()
   readonly #options: ShardSetOptions
   /** Settles once the manifest is loaded from storage (at once without storage). */
@@ -47,7 +63,8 @@ export class ShardSet implements ShardSource {
   constructor(options: ShardSetOptions) {
     this.#options = options
     this.manifest = new Y.Doc({ guid: MANIFEST_DOC })
-    this.ready = this.#attach(MANIFEST_DOC, this.manifest)
+    const prepared = this.#prepare(MANIFEST_DOC, this.manifest)
+    this.ready = this.#attach(MANIFEST_DOC, this.manifest).then(() => prepared?.load())
     // A load failure is reported by every later `open`; this only keeps it from going unhandled.
     this.ready.catch(() => undefined)
   }
@@ -67,6 +84,26 @@ export class ShardSet implements ShardSource {
       await store.close().catch(() => undefined)
       throw error
     }
+  }
+
+  #prepare(name: string, doc: Y.Doc): PreparedDoc | undefined {
+    const prepared = this.#options.prepare?.(name, doc)
+    if (prepared) this.#prepared.set(name, prepared)
+    return prepared
+  }
+
+  /** Undoes a failed open: releases what was attached to the document, then destroys it. */
+  async #discard(name: string, doc: Y.Doc): Promise<void> {
+    const prepared = this.#prepared.get(name)
+    this.#prepared.delete(name)
+    await prepared?.close().catch(() => undefined)
+    const attached = this.#attached.get(name)
+    this.#attached.delete(name)
+    if (attached) {
+      await attached.detach().catch(() => undefined)
+      await attached.store.close().catch(() => undefined)
+    }
+    doc.destroy()
   }
 
   #shardMap(): Y.Map<unknown> {
@@ -97,10 +134,12 @@ export class ShardSet implements ShardSource {
     assertShardName(name)
     const opening = (async () => {
       const doc = new Y.Doc({ guid: name })
+      const prepared = this.#prepare(name, doc)
       try {
         await this.#attach(name, doc)
+        await prepared?.load()
       } catch (error) {
-        doc.destroy()
+        await this.#discard(name, doc)
         throw error
       }
       this.#assertOpen()
@@ -123,6 +162,7 @@ export class ShardSet implements ShardSource {
   async flush(): Promise<void> {
     await this.ready
     await Promise.all([...this.#attached.values()].map((attached) => attached.flush()))
+    await Promise.all([...this.#prepared.values()].map((prepared) => prepared.flush()))
   }
 
   /** {@inheritDoc ShardSource.register} */
@@ -180,6 +220,8 @@ export class ShardSet implements ShardSource {
     this.#listeners.clear()
     await Promise.allSettled([...this.#opening.values()])
     const failures: unknown[] = []
+    for (const prepared of this.#prepared.values()) await prepared.close().catch((error: unknown) => failures.push(error))
+    this.#prepared.clear()
     for (const attached of this.#attached.values()) {
       await attached.detach().catch((error: unknown) => failures.push(error))
       await attached.store.close().catch((error: unknown) => failures.push(error))

@@ -36,6 +36,9 @@ import { processBehaviour, type ProcessActions } from './process-actions'
 import { commentBehaviour, type CommentActions } from './comment-actions'
 import { targetDistricts } from './comment-targets'
 import { budgetBehaviour, projectCostsFrom, type BudgetActions, type BudgetOptions } from './budget-actions'
+import type { Transport } from '../transports/transport'
+import { SignedDocs } from './signed-docs'
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './sync-engine'
 
 /** Options of {@link createSpace}. */
 export interface SpaceOptions {
@@ -97,6 +100,11 @@ export class Space {
   readonly tickets: Collection<typeof ServiceTicket, 'requested_datetime', TicketActions>
   /** Comments, in the shard of the record they comment on; moderators hide them by signed acts. */
   readonly comments: Collection<typeof Comment, 'createdAt', CommentActions>
+  /**
+   * Every open document's signed history (writer, guard, envelope log): what sync engines
+   * exchange. Local transactions are signed only when the Space has an identity.
+   */
+  readonly signedDocs: SignedDocs
   readonly #shards: ShardSet
   readonly #acts: SpaceActs
   readonly #custom: Array<Collection<RecordType, never>> = []
@@ -107,7 +115,15 @@ export class Space {
       throw new CabildoError('E_ARGUMENT', 'A Space needs a non-empty id', { argument: 'id', reason: 'empty' })
     }
     this.id = options.id
+    this.signedDocs = new SignedDocs({
+      spaceId: options.id,
+      ...(options.identity === undefined ? {} : { signer: options.identity.keyPair }),
+      ...(options.storage === undefined ? {} : { storage: options.storage }),
+      ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
+      ...(options.onStorageError === undefined ? {} : { onStorageError: options.onStorageError }),
+    })
     this.#shards = new ShardSet({
+      prepare: (name, doc) => this.signedDocs.attach(name, doc),
       now: options.now ?? (() => new Date()),
       randomKey: options.randomKey ?? defaultRandomKey,
       ...(options.storage === undefined ? {} : { storage: options.storage }),
@@ -197,6 +213,15 @@ export class Space {
     return this.#shards.onOpen(listener)
   }
 
+  /**
+   * Syncs this Space with the peers of `transport` (see `createSyncEngine`); call it once per
+   * transport. The engine stops when the Space closes.
+   * @throws CabildoError `E_CLOSED` after {@link Space.close}; `E_ARGUMENT` for invalid options.
+   */
+  sync(transport: Transport, options: Omit<SyncEngineOptions, 'space' | 'transport'> = {}): SyncEngine {
+    return createSyncEngine({ ...options, space: this, transport })
+  }
+
   /** Whether the Space was closed. */
   get closed(): boolean {
     return this.#shards.closed
@@ -227,6 +252,7 @@ export class Space {
   async close(): Promise<void> {
     const builtIn = [this.proposals, this.processes, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
     for (const collection of [...builtIn, ...this.#custom]) collection.dispose()
+    this.signedDocs.close() // sync engines stop first
     await this.#shards.close()
   }
 }
