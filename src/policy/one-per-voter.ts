@@ -23,13 +23,25 @@
  * A record of type `closeType` (default `'ballot.close'`) closes the vote when its author holds
  * `closeRole` at its clock (else `E_FORBIDDEN`); the first close in the total order is the one
  * that counts and later closes are reported as `lost`. Any other type is `E_INVALID`.
+ *
+ * Incremental views. The resolver keeps the three result lists (counted ballots by voter,
+ * conflicts, rejected records in the total order) as sorted lists (`createSortedSnapshot`)
+ * and, at `view()`, re-settles only the voters whose ballots changed since the previous view.
+ * So a view after k new ballots costs O(k log n) of bookkeeping plus one native copy of each
+ * result array that changed; arrays that did not change are shared with the previous view. A
+ * returned resolution is a snapshot: later adds never modify it. A new close that counts (the
+ * first one, or one earlier in the total order than the current one) can change which ballots
+ * are late for any voter, so that view makes a pass over every voter, O(n), and re-settles those
+ * with a ballot after either close. The batch `resolve` is the same engine fed all records at
+ * once: one pass, one sort of each result list.
  * @module
  */
 import { engineBackedPolicy, type BatchResolver } from './engine-policy'
-import type { Conflict, IncrementalPolicy, Resolution } from './merge-policy'
-import { compareStrings, type Authorize, type PolicyEntry, type PolicyRecord } from './policy-record'
+import type { Conflict, IncrementalPolicy, Rejected, Resolution } from './merge-policy'
+import { compareStrings, isFailedRecord, type Authorize, type PolicyEntry, type PolicyRecord } from './policy-record'
 import { compareRecords } from '../identity/record-order'
-import { createRecordIntake, insertionIndex, refuse, sortRejected, type Refusal } from './record-intake'
+import { createRecordIntake, insertionIndex, refuse, type Refusal } from './record-intake'
+import { createSortedSnapshot } from './sorted-snapshot'
 
 /** What a voting method's check says about a ballot payload. */
 export type BallotValidation = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly rule?: string }
@@ -81,29 +93,71 @@ export interface OnePerVoterView {
 }
 
 /**
- * One voter's ballots and, cached until the voter or the close changes, what they yield: the
- * cache is why reading the view after one new ballot costs a pass over voters, not a re-fold.
+ * One voter's ballots and what they yield, kept until the voter's ballots or the close change:
+ * the reason why reading the view after one new ballot re-settles one voter, not all.
  */
 interface VoterState {
   readonly voter: string
   /** Valid ballots of an eligible voter, in the total order. */
   readonly candidates: PolicyRecord[]
-  /** Whether the cached fields below are stale. */
+  /** Whether the voter got ballots since it was last settled (and is listed in the engine's `dirty`). */
   dirty: boolean
+  /** The ballot that counts, the same object as in the ballots list. */
   counted: CountedBallot | undefined
+  /** The voter's earlier candidates, the same object as in the conflicts list. */
   superseded: Conflict | undefined
-  late: Refusal[]
+  /** Refusals of the candidates after the close, the same objects as in the rejected list. */
+  late: readonly Refusal[]
 }
 
-const byVoter = (a: VoterState, b: VoterState): number => compareStrings(a.voter, b.voter)
+/** The late ballots of most voters: none (shared, never modified). */
+const NO_REFUSALS: readonly Refusal[] = []
 
 const byRecord = (a: PolicyRecord, b: PolicyRecord): number => compareRecords(a, b)
+
+/** The order of `Resolution.rejected`: the total order of the refused records, as `sortRejected` sorts. */
+function compareRefusals(a: Refusal, b: Refusal): number {
+  if (a.clock !== b.clock) return a.clock < b.clock ? -1 : 1
+  if (a.author !== b.author) return a.author < b.author ? -1 : 1
+  return compareStrings(a.rejected.hash, b.rejected.hash)
+}
+
+/** Counted ballots are listed by voter. */
+const byBallotVoter = (a: CountedBallot, b: CountedBallot): number => compareStrings(a.voter, b.voter)
+
+/**
+ * Conflicts are listed by voter (their path); the lost closes, at path `[]`, sort first since an
+ * author is never empty.
+ */
+const byConflictPath = (a: Conflict, b: Conflict): number => compareStrings(a.path[0] ?? '', b.path[0] ?? '')
+
+const shownRefusal = (refusal: Refusal): Rejected => refusal.rejected
+
+/** Whether two string lists are equal, element by element. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * What the shared intake refuses an entry for (a failed copy, or a malformed record), asked of a
+ * fresh intake holding only that entry: the codes and reasons stay those of `createRecordIntake`.
+ */
+function intakeRefusal(entry: PolicyEntry): Refusal {
+  const alone = createRecordIntake()
+  alone.add(entry)
+  // The entry was refused by an intake in the same state for its hash, so this one refuses it too.
+  return alone.refusals()[0] as Refusal
+}
 
 /**
  * The one-ballot-per-voter policy, batch and incremental.
  * Guarantees: at most one counted ballot per voter; the result depends only on the set of
  * records; every ballot that does not count is either superseded (listed in `conflicts`) or
- * rejected with a code.
+ * rejected with a code. An incremental view is a snapshot that later adds leave untouched, and
+ * costs O(k log n) after k adds (plus a copy of each changed result array), except after a new
+ * close that counts, which re-settles every voter.
  */
 export function onePerVoter(config: OnePerVoterConfig): IncrementalPolicy<PolicyEntry, OnePerVoterView> {
   const ballotType = config.ballotType ?? 'ballot'
@@ -123,127 +177,209 @@ export function onePerVoter(config: OnePerVoterConfig): IncrementalPolicy<Policy
     return result.ok ? undefined : refuse(record, 'E_INVALID', result.reason, result.rule)
   }
 
-  /** Recomputes a voter's counted ballot, superseded ballots and late ballots for a close clock. */
+  /**
+   * Recomputes a voter's counted ballot, superseded ballots and late ballots for a close,
+   * keeping the previous objects where their content is unchanged (so that unchanged entries
+   * are not edited in the result lists). A late refusal names the close: callers that change
+   * the close clear `state.late` first.
+   */
   const settle = (state: VoterState, close: VoteClose | null): void => {
     const closeClock = close?.clock ?? Number.POSITIVE_INFINITY
     const { candidates, voter } = state
-    state.late = []
     // Candidates are in the total order, so in clock order: late ones are a suffix.
     let last = candidates.length - 1
-    while (last >= 0 && (candidates[last] as PolicyRecord).clock > closeClock) {
-      const late = candidates[last] as PolicyRecord
-      state.late.push(refuse(late, 'E_LATE', `cast at clock ${late.clock}, after the close ${close?.hash ?? ''} at clock ${closeClock}`))
-      last -= 1
+    while (last >= 0 && (candidates[last] as PolicyRecord).clock > closeClock) last -= 1
+    if (last < candidates.length - 1 || state.late.length > 0) {
+      const previous = new Map(state.late.map((r) => [r.rejected.hash, r]))
+      state.late = candidates
+        .slice(last + 1)
+        .map((late) => previous.get(late.hash) ?? refuse(late, 'E_LATE', `cast at clock ${late.clock}, after the close ${close?.hash ?? ''} at clock ${closeClock}`))
     }
     const counted = candidates[last]
-    state.counted = counted === undefined ? undefined : { voter, hash: counted.hash, clock: counted.clock, payload: counted.payload }
-    state.superseded =
-      counted === undefined || last === 0
-        ? undefined
-        : {
-            kind: 'superseded',
-            path: [voter],
-            hashes: candidates.slice(0, last).map((b) => b.hash),
-            winner: counted.hash,
-            reason: `replaced by the voter's later ballot ${counted.hash}`,
-          }
-    state.dirty = false
+    if (counted === undefined) {
+      state.counted = undefined
+      state.superseded = undefined
+      return
+    }
+    if (state.counted?.hash !== counted.hash) state.counted = { voter, hash: counted.hash, clock: counted.clock, payload: counted.payload }
+    if (last === 0) {
+      state.superseded = undefined
+      return
+    }
+    const hashes = candidates.slice(0, last).map((b) => b.hash)
+    const before = state.superseded
+    if (before === undefined || before.winner !== counted.hash || !sameStrings(before.hashes, hashes)) {
+      state.superseded = { kind: 'superseded', path: [voter], hashes, winner: counted.hash, reason: `replaced by the voter's later ballot ${counted.hash}` }
+    }
   }
 
   const createEngine = (): BatchResolver<OnePerVoterView> => {
     const intake = createRecordIntake()
-    const refusals: Refusal[] = []
+    /** The intake's own refusals (failed and malformed entries), by hash. */
+    const intakeRefusals = new Map<string, Refusal>()
+    /** Authorized closes, in the total order; the first one counts. */
     const closes: PolicyRecord[] = []
+    let close: VoteClose | null = null
     const voters = new Map<string, VoterState>()
-    /** The same states, sorted by voter. */
-    const sorted: VoterState[] = []
-    let settledClose: PolicyRecord | undefined
+    /** Voters with new ballots since the last view. */
+    let dirty: VoterState[] = []
+    /** Whether the close that counts changed since the last view: then every voter is re-settled. */
+    let closeChanged = false
+    /** Whether the lost closes changed (a close that does not count arrived). */
+    let lostChanged = false
+    // The three result lists, edited in place as voters change (see the module notes).
+    const ballots = createSortedSnapshot(byBallotVoter)
+    const conflicts = createSortedSnapshot(byConflictPath)
+    const rejected = createSortedSnapshot(compareRefusals, shownRefusal)
+    /** The lost-closes conflict in `conflicts`, if any. */
+    let lost: Conflict | undefined
     let cached: Resolution<OnePerVoterView> | undefined
 
-    /** Classifies a new record; returns a ballot that still has to be filed under its voter. */
+    const withdraw = (hash: string): void => {
+      const before = intakeRefusals.get(hash)
+      if (before === undefined) return
+      intakeRefusals.delete(hash)
+      rejected.delete(before)
+    }
+
+    /** Runs the shared intake on an entry; returns it when it is a new, well-formed, verified record. */
+    const takeIn = (entry: PolicyEntry): PolicyRecord | undefined => {
+      const result = intake.add(entry)
+      if (result.kind === 'duplicate') return undefined
+      cached = undefined
+      // A verified copy makes the intake forget the failed copies of its hash.
+      if (intakeRefusals.size > 0 && !isFailedRecord(entry)) withdraw(String((entry as { hash?: unknown }).hash))
+      if (result.kind === 'record') return result.record
+      const refusal = intakeRefusal(entry)
+      withdraw(refusal.rejected.hash)
+      intakeRefusals.set(refusal.rejected.hash, refusal)
+      rejected.set(refusal)
+      return undefined
+    }
+
+    /** Applies the rules to a new record; returns a ballot that still has to be filed under its voter. */
     const classify = (record: PolicyRecord): PolicyRecord | undefined => {
+      let refusal: Refusal | undefined
       if (record.type === closeType) {
         if (config.authorize(record.author, config.closeRole, record.clock)) {
-          closes.splice(insertionIndex(closes, record, byRecord), 0, record)
-        } else {
-          refusals.push(refuse(record, 'E_FORBIDDEN', `${record.author} lacks role '${config.closeRole}' at clock ${record.clock} to close the vote`))
+          const at = insertionIndex(closes, record, byRecord)
+          closes.splice(at, 0, record)
+          if (at === 0) {
+            close = { hash: record.hash, author: record.author, clock: record.clock }
+            closeChanged = true
+          }
+          lostChanged = closes.length > 1
+          return undefined
         }
-        return undefined
+        refusal = refuse(record, 'E_FORBIDDEN', `${record.author} lacks role '${config.closeRole}' at clock ${record.clock} to close the vote`)
+      } else if (record.type !== ballotType) {
+        refusal = refuse(record, 'E_INVALID', `type '${record.type}' is neither '${ballotType}' nor '${closeType}'`)
+      } else {
+        refusal = checkBallot(record)
+        if (refusal === undefined) return record
       }
-      if (record.type !== ballotType) {
-        refusals.push(refuse(record, 'E_INVALID', `type '${record.type}' is neither '${ballotType}' nor '${closeType}'`))
-        return undefined
-      }
-      const refusal = checkBallot(record)
-      if (refusal !== undefined) {
-        refusals.push(refusal)
-        return undefined
-      }
-      return record
+      // Never withdrawn: the records refused by the rules are verified.
+      rejected.set(refusal)
+      return undefined
     }
-    const newState = (voter: string, ballot: PolicyRecord): VoterState => ({
-      voter,
-      candidates: [ballot],
-      dirty: true,
-      counted: undefined,
-      superseded: undefined,
-      late: [],
-    })
+
+    const markDirty = (state: VoterState): void => {
+      if (state.dirty) return
+      state.dirty = true
+      dirty.push(state)
+    }
+    /** Files a ballot under a voter seen for the first time; returns the voter's state when it already existed. */
+    const fileNew = (ballot: PolicyRecord): VoterState | undefined => {
+      const state = voters.get(ballot.author)
+      if (state !== undefined) return state
+      const created: VoterState = { voter: ballot.author, candidates: [ballot], dirty: false, counted: undefined, superseded: undefined, late: NO_REFUSALS }
+      voters.set(ballot.author, created)
+      markDirty(created)
+      return undefined
+    }
+
+    /** The conflict that lists the closes that do not count. */
+    const lostConflict = (): Conflict | undefined => {
+      if (close === null || closes.length < 2) return undefined
+      const reason = `the vote was already closed by ${close.hash} at clock ${close.clock}`
+      return { kind: 'lost', path: [], hashes: closes.slice(1).map((c) => c.hash), winner: close.hash, reason }
+    }
+
+    /**
+     * Re-settles one voter and queues the edits of the result lists. `lateBefore` are the
+     * voter's late refusals in the rejected list (the voter's `late` was emptied when the close changed).
+     */
+    const refresh = (state: VoterState, lateBefore: readonly Refusal[]): void => {
+      const { counted, superseded } = state
+      settle(state, close)
+      state.dirty = false
+      if (state.counted !== counted) {
+        if (state.counted !== undefined) ballots.set(state.counted)
+        else if (counted !== undefined) ballots.delete(counted)
+      }
+      if (state.superseded !== superseded) {
+        if (state.superseded !== undefined) conflicts.set(state.superseded)
+        else if (superseded !== undefined) conflicts.delete(superseded)
+      }
+      if (state.late === lateBefore) return
+      const now = new Set(state.late)
+      for (const r of lateBefore) if (!now.has(r)) rejected.delete(r)
+      const before = new Set(lateBefore)
+      for (const r of state.late) if (!before.has(r)) rejected.set(r)
+    }
 
     return {
       add(entry) {
-        const result = intake.add(entry)
-        if (result.kind === 'duplicate') return
-        cached = undefined
-        if (result.kind !== 'record') return
-        const ballot = classify(result.record)
+        const record = takeIn(entry)
+        if (record === undefined) return
+        const ballot = classify(record)
         if (ballot === undefined) return
-        const state = voters.get(ballot.author)
-        if (state === undefined) {
-          const created = newState(ballot.author, ballot)
-          voters.set(ballot.author, created)
-          sorted.splice(insertionIndex(sorted, created, byVoter), 0, created)
-          return
-        }
+        const state = fileNew(ballot)
+        if (state === undefined) return
         state.candidates.splice(insertionIndex(state.candidates, ballot, byRecord), 0, ballot)
-        state.dirty = true
+        markDirty(state)
       },
       bulk(entries) {
-        cached = undefined
         for (const entry of entries) {
-          const result = intake.add(entry)
-          if (result.kind !== 'record') continue
-          const ballot = classify(result.record)
+          const record = takeIn(entry)
+          if (record === undefined) continue
+          const ballot = classify(record)
           if (ballot === undefined) continue
-          const state = voters.get(ballot.author)
-          if (state === undefined) voters.set(ballot.author, newState(ballot.author, ballot))
-          else state.candidates.push(ballot)
+          const state = fileNew(ballot)
+          if (state === undefined) continue
+          state.candidates.push(ballot)
+          markDirty(state)
         }
-        sorted.push(...voters.values())
-        sorted.sort(byVoter)
-        for (const state of sorted) state.candidates.sort(byRecord)
+        for (const state of dirty) if (state.candidates.length > 1) state.candidates.sort(byRecord)
       },
       view() {
         if (cached !== undefined) return cached
-        const first = closes[0]
-        const close: VoteClose | null = first === undefined ? null : { hash: first.hash, author: first.author, clock: first.clock }
-        // A new close that counts changes which ballots are late, for every voter.
-        const resettle = first !== settledClose
-        settledClose = first
-        const rejected: Refusal[] = [...intake.refusals(), ...refusals]
-        const conflicts: Conflict[] = []
-        if (close !== null && closes.length > 1) {
-          const reason = `the vote was already closed by ${close.hash} at clock ${close.clock}`
-          conflicts.push({ kind: 'lost', path: [], hashes: closes.slice(1).map((c) => c.hash), winner: close.hash, reason })
+        if (closeChanged && close !== null) {
+          // The close decides lateness for every voter, and late refusals name it: a pass over
+          // all voters, O(n). A voter with no ballot after either close is left as it is.
+          const closeClock = close.clock
+          for (const state of voters.values()) {
+            const late = state.late
+            if (late.length === 0 && (state.candidates[state.candidates.length - 1] as PolicyRecord).clock <= closeClock) {
+              if (state.dirty) refresh(state, late)
+              continue
+            }
+            state.late = NO_REFUSALS
+            refresh(state, late)
+          }
+          closeChanged = false
+        } else {
+          for (const state of dirty) refresh(state, state.late)
         }
-        const ballots: CountedBallot[] = []
-        for (const state of sorted) {
-          if (state.dirty || resettle) settle(state, close)
-          if (state.counted !== undefined) ballots.push(state.counted)
-          if (state.superseded !== undefined) conflicts.push(state.superseded)
-          for (const late of state.late) rejected.push(late)
+        dirty = []
+        if (lostChanged) {
+          const before = lost
+          lost = lostConflict()
+          if (lost !== undefined) conflicts.set(lost)
+          else if (before !== undefined) conflicts.delete(before)
+          lostChanged = false
         }
-        cached = { view: { close, ballots }, conflicts, rejected: sortRejected(rejected) }
+        cached = { view: { close, ballots: ballots.snapshot() }, conflicts: conflicts.snapshot(), rejected: rejected.snapshot() }
         return cached
       },
       get size() {
