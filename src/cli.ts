@@ -7,6 +7,7 @@
  * ```
  * @module
  */
+import { runBundleCommand } from './node/cli/bundle'
 import { runPbCommand } from './node/cli/pb'
 
 const usage = `usage: cabildo <command> [options]
@@ -14,6 +15,8 @@ const usage = `usage: cabildo <command> [options]
 commands:
   pb <file.pb> [--rule greedy|mes|mes-cardinal|mes-points] [--completion none|add1|add1-greedy|add1-until-infeasible|add1-until-infeasible-greedy] [--json]
       compute a participatory budget's outcome from a Pabulib file
+  bundle export|import|inspect [options]   (see cabildo bundle --help)
+      hand a Space's signed envelopes over as one file, for districts with no network in common
 `
 
 const io = {
@@ -30,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'pb':
       return runPbCommand(rest, io)
+    case 'bundle':
+      return runBundleCommand(rest, io)
     case undefined:
     case '-h':
     case '--help':
