@@ -74,16 +74,22 @@ export interface GuardLimits {
   readonly pendingCount: number
   /** Most bytes waiting. */
   readonly pendingBytes: number
+  /**
+   * Most envelopes waiting that came from one peer: a peer that sends envelopes whose
+   * predecessors never come cannot fill the queue for everyone else.
+   */
+  readonly pendingPerPeer: number
   /** Most quarantined envelopes kept (the oldest are forgotten first). */
   readonly quarantine: number
 }
 
-/** Default limits: 8 MiB envelopes, 10,000 / 64 MiB waiting, 1,000 quarantined. */
+/** Default limits: 8 MiB envelopes, 10,000 / 64 MiB waiting (2,000 per peer), 1,000 quarantined. */
 export const defaultGuardLimits: GuardLimits = {
   envelope: defaultEnvelopeLimits,
   update: defaultInspectLimits,
   pendingCount: 10_000,
   pendingBytes: 64 * 1024 * 1024,
+  pendingPerPeer: 2_000,
   quarantine: 1_000,
 }
 
@@ -140,6 +146,7 @@ export class IngressGuard {
   readonly #waitingOnClient = new Map<number, Array<{ readonly clock: number; readonly envelope: Checked }>>()
   readonly #pendingHashes = new Set<string>()
   #pendingBytes = 0
+  readonly #pendingByPeer = new Map<string, number>()
   readonly #quarantine: QuarantineEntry[] = []
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -357,6 +364,9 @@ export class IngressGuard {
   }
 
   #wait(c: Checked, on: WaitFor, what: string): GuardOutcome {
+    if ((this.#pendingByPeer.get(c.peer) ?? 0) >= this.#limits.pendingPerPeer) {
+      return this.#reject(c.peer, c.hash, c.bytes, 'E_PENDING_FULL', `waiting for ${what}, but ${c.peer} already has ${this.#limits.pendingPerPeer} envelopes waiting`)
+    }
     if (this.#pendingHashes.size >= this.#limits.pendingCount || this.#pendingBytes + c.bytes.length > this.#limits.pendingBytes) {
       return this.#reject(c.peer, c.hash, c.bytes, 'E_PENDING_FULL', `waiting for ${what}, but the pending queue is full`)
     }
@@ -372,6 +382,7 @@ export class IngressGuard {
     }
     this.#pendingHashes.add(c.hash)
     this.#pendingBytes += c.bytes.length
+    this.#pendingByPeer.set(c.peer, (this.#pendingByPeer.get(c.peer) ?? 0) + 1)
     return { status: 'pending', hash: c.hash, waitingFor: what }
   }
 
@@ -396,6 +407,9 @@ export class IngressGuard {
       for (const w of woken) {
         this.#pendingHashes.delete(w.hash)
         this.#pendingBytes -= w.bytes.length
+        const left = (this.#pendingByPeer.get(w.peer) ?? 1) - 1
+        if (left > 0) this.#pendingByPeer.set(w.peer, left)
+        else this.#pendingByPeer.delete(w.peer)
         const verdict = this.#judge(w)
         if (verdict.kind === 'apply') {
           this.#apply(w)

@@ -105,6 +105,28 @@ describe('ingress guard: honest traffic', () => {
     expect(b.doc.getText('body').toString()).toBe(text.toString())
   })
 
+  it('one peer cannot fill the pending queue for everyone else', async () => {
+    const a = replica(alice)
+    const text = a.doc.getText('body')
+    for (let i = 0; i < 6; i++) {
+      text.insert(text.length, 'x')
+      await a.writer.flush()
+    }
+    const doc = new Y.Doc()
+    const guard = new IngressGuard({ doc, docId: DOC, check, limits: { pendingPerPeer: 2 } })
+    const late = a.outbox.slice(1) // every envelope but the first: all wait for a predecessor
+    const fromMallory = await Promise.all(late.slice(0, 3).map((bytes) => guard.receive(bytes, 'mallory')))
+    expect(fromMallory.map((o) => o.status)).toEqual(['pending', 'pending', 'rejected'])
+    expect(fromMallory[2]).toMatchObject({ code: 'E_PENDING_FULL' })
+    // An honest peer still gets its out-of-order envelopes queued, and everything applies once the first arrives.
+    expect((await guard.receive(late[3] as Uint8Array, 'bob')).status).toBe('pending')
+    const first = await guard.receive(a.outbox[0] as Uint8Array, 'bob')
+    expect(first.status).toBe('applied')
+    for (const bytes of late) await guard.receive(bytes, 'bob')
+    expect(doc.getText('body').toString()).toBe('xxxxxx')
+    expect(guard.pending).toBe(0)
+  })
+
   it('waits for another author\'s struct an edit depends on', async () => {
     const { a, b } = await aliceWithTicket()
     const c = replica(mallory, new Uint8Array(16).fill(3))
