@@ -180,6 +180,7 @@ describe('file bundles: damaged and forged bundles', () => {
 
   it('forged envelopes in a valid bundle are refused by the guard and reported; the honest ones apply', async () => {
     const { space: a, ticketId } = await north()
+    await a.flush() // every local edit signed into an envelope before the log is read
     const shard = a.shardNames().find((name) => name.startsWith('tickets.')) as string
     const honest = (await a.doc(shard), a.signedDocs.get(shard)?.log() ?? []).map((entry) => entry.bytes)
     const firstDecoded = decodeEnvelope(honest[0] as Uint8Array)
@@ -209,6 +210,7 @@ describe('file bundles: damaged and forged bundles', () => {
 
   it('a document name that is no valid shard is reported, and the rest still imports', async () => {
     const { space: a } = await north()
+    await a.flush()
     const manifest = a.signedDocs.get(MANIFEST_DOC)?.log().map((entry) => entry.bytes) ?? []
     const bytes = encodeBundle({ spaceId: 'city', createdAt: '2026-11-25T00:00:00.000Z', docs: [{ name: '../etc', envelopes: [] }, { name: MANIFEST_DOC, envelopes: manifest }] })
     const b = city(agency)
