@@ -13,8 +13,19 @@
  * | seq | varuint: the session's sequence number, from 1 |
  * | prev | varbytes: SHA-256 of the session's previous envelope body (empty when `seq` is 1) |
  * | update | varbytes: the Yjs V1 update |
+ * | extensions | version 2 only: see below |
  * | sig | varbytes: the Ed25519 signature of the body (every field above) |
  *
+ * Version 2 adds, after `update`, a varuint of flags (non-zero; unknown bits are refused) and
+ * the sections they announce, in flag order:
+ * - bit 0, **checkpoint**: varuint `from`, varbytes `last` (32 bytes). The envelope merges the
+ *   session's envelopes `from`..`seq` into one update; `prev` is the `prev` of envelope `from`
+ *   and `last` is the hash of envelope `seq`, so the session's chain carries on after it.
+ * - bit 1, **vouched**: varuint count (1 to {@link MAX_VOUCHED}), then per entry, by ascending
+ *   client id: varuint client id, varstring identity. The signer vouches for writes under those
+ *   Yjs client ids made by the identities it names (a relay admitting plain Yjs clients).
+ *
+ * An envelope with no extension is written as version 1, so version 1 stays the common form.
  * The envelope's hash is the SHA-256 of its body. Decoding re-encodes what it read and refuses
  * bytes that are not the canonical encoding, so one envelope has exactly one byte form.
  * @module
@@ -25,8 +36,14 @@ import { digest } from 'lib0/hash/sha256'
 import { encodeUtf8 } from 'lib0/string'
 import { toHex } from '../encoding/canonical'
 
-/** The envelope format version this code writes and reads. */
+/** The envelope format version of envelopes without extensions. */
 export const ENVELOPE_VERSION = 1
+
+/** The envelope format version of envelopes with a checkpoint or vouched section. */
+export const ENVELOPE_VERSION_EXTENDED = 2
+
+/** Most vouched client ids in one envelope. */
+export const MAX_VOUCHED = 1000
 
 /** Bytes of a session nonce. */
 export const SESSION_BYTES = 16
@@ -45,6 +62,26 @@ export interface EnvelopeBody {
   readonly prev: Uint8Array
   /** The Yjs V1 update. */
   readonly update: Uint8Array
+  /** Present when the envelope is a checkpoint: it merges the session's envelopes `from`..`seq`. */
+  readonly checkpoint?: EnvelopeCheckpoint
+  /** Present when the signer vouches for writes under other Yjs client ids (ascending by client). */
+  readonly vouched?: readonly VouchedClient[]
+}
+
+/** The checkpoint section of an envelope. */
+export interface EnvelopeCheckpoint {
+  /** The first sequence number the checkpoint merges (its `seq` is the last). */
+  readonly from: number
+  /** SHA-256 of the body of the session's envelope `seq`: what the next envelope's `prev` holds. */
+  readonly last: Uint8Array
+}
+
+/** One Yjs client id a signer vouches for, and the identity it admitted as its writer. */
+export interface VouchedClient {
+  /** The Yjs client id. */
+  readonly client: number
+  /** The name of the identity the signer admitted for it (e.g. a relay's token identity). */
+  readonly identity: string
 }
 
 /** A signed envelope. */
@@ -69,14 +106,76 @@ export function encodeEnvelopeBody(body: EnvelopeBody): Uint8Array {
   return encoding.toUint8Array(encoder)
 }
 
+const FLAG_CHECKPOINT = 1
+const FLAG_VOUCHED = 2
+
+function extensionFlags(body: EnvelopeBody): number {
+  return (body.checkpoint === undefined ? 0 : FLAG_CHECKPOINT) | (body.vouched === undefined ? 0 : FLAG_VOUCHED)
+}
+
 function writeBody(encoder: encoding.Encoder, body: EnvelopeBody): void {
-  encoding.writeVarUint(encoder, ENVELOPE_VERSION)
+  const flags = extensionFlags(body)
+  encoding.writeVarUint(encoder, flags === 0 ? ENVELOPE_VERSION : ENVELOPE_VERSION_EXTENDED)
   encoding.writeVarString(encoder, body.doc)
   encoding.writeVarString(encoder, body.author)
   encoding.writeVarUint8Array(encoder, body.session)
   encoding.writeVarUint(encoder, body.seq)
   encoding.writeVarUint8Array(encoder, body.prev)
   encoding.writeVarUint8Array(encoder, body.update)
+  if (flags === 0) return
+  encoding.writeVarUint(encoder, flags)
+  if (body.checkpoint !== undefined) {
+    encoding.writeVarUint(encoder, body.checkpoint.from)
+    encoding.writeVarUint8Array(encoder, body.checkpoint.last)
+  }
+  if (body.vouched !== undefined) {
+    encoding.writeVarUint(encoder, body.vouched.length)
+    for (const { client, identity } of body.vouched) {
+      encoding.writeVarUint(encoder, client)
+      encoding.writeVarString(encoder, identity)
+    }
+  }
+}
+
+function readExtensions(decoder: decoding.Decoder): Pick<EnvelopeBody, 'checkpoint' | 'vouched'> | string {
+  const flags = decoding.readVarUint(decoder)
+  if (flags === 0 || (flags & ~(FLAG_CHECKPOINT | FLAG_VOUCHED)) !== 0) return `unknown extension flags ${flags}`
+  let checkpoint: EnvelopeCheckpoint | undefined
+  let vouched: VouchedClient[] | undefined
+  if ((flags & FLAG_CHECKPOINT) !== 0) {
+    const from = decoding.readVarUint(decoder)
+    const last = decoding.readVarUint8Array(decoder).slice()
+    checkpoint = { from, last }
+  }
+  if ((flags & FLAG_VOUCHED) !== 0) {
+    const count = decoding.readVarUint(decoder)
+    if (count < 1 || count > MAX_VOUCHED) return `vouched count must be 1 to ${MAX_VOUCHED}`
+    vouched = []
+    for (let i = 0; i < count; i++) {
+      const client = decoding.readVarUint(decoder)
+      const identity = decoding.readVarString(decoder)
+      vouched.push({ client, identity })
+    }
+  }
+  return { ...(checkpoint === undefined ? {} : { checkpoint }), ...(vouched === undefined ? {} : { vouched }) }
+}
+
+function extensionProblem(envelope: Envelope): string | undefined {
+  const { checkpoint, vouched, seq } = envelope
+  if (checkpoint !== undefined) {
+    if (!Number.isSafeInteger(checkpoint.from) || checkpoint.from < 1 || checkpoint.from > seq) return 'checkpoint from must be 1 to seq'
+    if (checkpoint.last.length !== 32) return 'checkpoint last must be 32 bytes'
+    if (checkpoint.from === 1 ? envelope.prev.length !== 0 : envelope.prev.length !== 32) return 'checkpoint prev must be the prev of its first envelope'
+  }
+  if (vouched !== undefined) {
+    let previous = 0
+    for (const { client, identity } of vouched) {
+      if (!Number.isSafeInteger(client) || client <= previous) return 'vouched clients must be ascending safe integers > 0'
+      if (identity.length === 0 || identity.length > 200) return 'vouched identity must be 1 to 200 characters'
+      previous = client
+    }
+  }
+  return undefined
 }
 
 /** The canonical bytes of a signed envelope. */
@@ -121,16 +220,18 @@ export function decodeEnvelope(
   try {
     const decoder = decoding.createDecoder(bytes)
     const version = decoding.readVarUint(decoder)
-    if (version !== ENVELOPE_VERSION) return malformed(`unknown envelope version ${version}`)
+    if (version !== ENVELOPE_VERSION && version !== ENVELOPE_VERSION_EXTENDED) return malformed(`unknown envelope version ${version}`)
     const doc = decoding.readVarString(decoder)
     const author = decoding.readVarString(decoder)
     const session = decoding.readVarUint8Array(decoder)
     const seq = decoding.readVarUint(decoder)
     const prev = decoding.readVarUint8Array(decoder)
     const update = decoding.readVarUint8Array(decoder)
+    const extensions = version === ENVELOPE_VERSION ? {} : readExtensions(decoder)
+    if (typeof extensions === 'string') return malformed(extensions)
     const sig = decoding.readVarUint8Array(decoder)
     if (decoding.hasContent(decoder)) return malformed('trailing bytes')
-    envelope = { doc, author, session: session.slice(), seq, prev: prev.slice(), update: update.slice(), sig: sig.slice() }
+    envelope = { doc, author, session: session.slice(), seq, prev: prev.slice(), update: update.slice(), ...extensions, sig: sig.slice() }
   } catch (error) {
     return malformed(`undecodable: ${error instanceof Error ? error.message : String(error)}`)
   }
@@ -139,7 +240,9 @@ export function decodeEnvelope(
   if (!author.startsWith('did:key:') || author.length > 200) return malformed('author must be a did:key')
   if (session.length !== SESSION_BYTES) return malformed(`session must be ${SESSION_BYTES} bytes`)
   if (!Number.isSafeInteger(seq) || seq < 1) return malformed('seq must be an integer >= 1')
-  if (seq === 1 ? prev.length !== 0 : prev.length !== 32) return malformed(seq === 1 ? 'prev must be empty at seq 1' : 'prev must be 32 bytes')
+  if (envelope.checkpoint === undefined && (seq === 1 ? prev.length !== 0 : prev.length !== 32)) return malformed(seq === 1 ? 'prev must be empty at seq 1' : 'prev must be 32 bytes')
+  const problem = extensionProblem(envelope)
+  if (problem !== undefined) return malformed(problem)
   if (sig.length !== 64) return malformed('sig must be 64 bytes')
   // Strings decode leniently (a short read is clamped, invalid UTF-8 replaced): re-encoding
   // exposes every such case, so only canonical bytes are accepted.

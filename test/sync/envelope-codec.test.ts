@@ -116,3 +116,55 @@ describe('sessionClientId', () => {
     expect(other.getText('body').toString()).toBe('hi')
   })
 })
+
+describe('envelope extensions (version 2)', () => {
+  const checkpoint = { from: 1, last: new Uint8Array(32).fill(3) }
+  const vouched = [
+    { client: 17, identity: 'alice' },
+    { client: 4_000_000_000_123, identity: 'bob' },
+  ]
+
+  it('writes version 1 without extensions and version 2 with them, and round-trips both sections', () => {
+    expect(encodeEnvelope(sampleEnvelope())[0]).toBe(1)
+    const extended: Envelope = { ...sampleEnvelope(5), prev: new Uint8Array(0), checkpoint, vouched }
+    const bytes = encodeEnvelope(extended)
+    expect(bytes[0]).toBe(2)
+    const decoded = decodeEnvelope(bytes)
+    if (!decoded.ok) throw new Error(decoded.code)
+    expect(decoded.envelope).toEqual(extended)
+    // The extensions are signed: they change the hash.
+    expect(decoded.hash).not.toBe(envelopeHash({ ...extended, vouched: [vouched[0]!] }))
+  })
+
+  it('refuses extensions that break their rules', () => {
+    const base = sampleEnvelope(5)
+    const bad: Array<[string, Envelope]> = [
+      ['checkpoint from after seq', { ...base, checkpoint: { from: 6, last: checkpoint.last } }],
+      ['checkpoint from 0', { ...base, checkpoint: { from: 0, last: checkpoint.last } }],
+      ['short last hash', { ...base, checkpoint: { from: 2, last: new Uint8Array(31) } }],
+      ['prev not empty when the checkpoint starts at 1', { ...base, checkpoint }],
+      ['vouched clients out of order', { ...base, vouched: [vouched[1]!, vouched[0]!] }],
+      ['duplicate vouched client', { ...base, vouched: [vouched[0]!, vouched[0]!] }],
+      ['empty vouched identity', { ...base, vouched: [{ client: 3, identity: '' }] }],
+      ['empty vouched list', { ...base, vouched: [] }],
+    ]
+    for (const [what, envelope] of bad) expect(decodeEnvelope(encodeEnvelope(envelope)).ok, what).toBe(false)
+  })
+
+  it('refuses unknown flags and a version 2 envelope without any extension', () => {
+    const v1 = encodeEnvelope(sampleEnvelope(5))
+    const extended = encodeEnvelope({ ...sampleEnvelope(5), checkpoint: { from: 2, last: checkpoint.last } })
+    const sigStart = extended.length - 65
+    // Flags byte sits right after the update, before the checkpoint section (from = 2, last = 32 bytes).
+    const flagsAt = sigStart - 34 - 1
+    expect(extended[flagsAt]).toBe(1)
+    for (const flags of [0, 4, 8]) {
+      const copy = extended.slice()
+      copy[flagsAt] = flags
+      expect(decodeEnvelope(copy).ok, `flags ${flags}`).toBe(false)
+    }
+    const relabelled = v1.slice()
+    relabelled[0] = 2
+    expect(decodeEnvelope(relabelled).ok).toBe(false)
+  })
+})
