@@ -33,8 +33,13 @@ import type { CollectionSource } from './collection-store'
 import { ExternalStore, shareWhileRunning, type StoreLifecycle } from './external-store'
 import { sameData } from './same-data'
 
+type Resolvable<V = unknown> = {
+  /** Computes the entity's resolved view. */
+  resolve(): Promise<V>
+}
+
 /** The view an entity's `resolve()` gives (`never` for entities without one). */
-export type ResolvedView<A> = A extends { resolve(): Promise<infer V> } ? V : never
+export type ResolvedView<A> = A extends Resolvable<infer V> ? V : never
 
 /**
  * Where a record stands: `loading` until its handle was looked up, `ready` once found,
@@ -68,7 +73,6 @@ export type EntityState<R extends RecordType, A extends object = object> = ReadR
   readonly error: unknown
 }
 
-type Resolvable = { resolve(): Promise<unknown> }
 
 function isResolvable(entity: object): entity is Resolvable {
   return typeof (entity as Partial<Resolvable>).resolve === 'function'

@@ -36,7 +36,7 @@ export abstract class ExternalStore<S> {
     }
   }
 
-  /** The current snapshot: the same object until the data changes. Bound, like {@link ExternalStore.subscribe}. */
+  /** The current snapshot: the same object until the data changes. Bound, like `subscribe`. */
   readonly getSnapshot = (): S => this.#snapshot
 
   /** How many listeners the store has. */

@@ -15,6 +15,7 @@ const domainBytes = encodeUtf8(ENVELOPE_SIGNATURE_DOMAIN)
 /** Who signs envelopes: a `did:key` and its signing function (a `KeyPair` or an `Identity.keyPair`). */
 export interface EnvelopeSigner {
   readonly did: string
+  /** Signs `message` with the private key of `did`, giving a 64-byte Ed25519 signature. */
   sign(message: Uint8Array): Promise<Uint8Array>
 }
 
