@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { CabildoError } from '../errors'
 import { Collection, type CollectionOptions } from '../doc/collection'
@@ -37,6 +38,7 @@ import { commentBehaviour, type CommentActions } from './comment-actions'
 import { targetDistricts } from './comment-targets'
 import { budgetBehaviour, projectCostsFrom, type BudgetActions, type BudgetOptions } from './budget-actions'
 import type { Transport } from '../transports/transport'
+import { Presences } from './presences'
 import { SignedDocs } from './signed-docs'
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './sync-engine'
 
@@ -105,6 +107,8 @@ export class Space {
    * exchange. Local transactions are signed only when the Space has an identity.
    */
   readonly signedDocs: SignedDocs
+  /** Presence per document (see {@link Space.presence}): what sync engines share besides documents. */
+  readonly presences = new Presences()
   readonly #shards: ShardSet
   readonly #acts: SpaceActs
   readonly #custom: Array<Collection<RecordType, never>> = []
@@ -222,6 +226,18 @@ export class Space {
     return createSyncEngine({ ...options, space: this, transport })
   }
 
+  /**
+   * The presence of a document (a y-protocols `Awareness` on it, created the first time): set
+   * this replica's state with `setLocalState` / `setLocalStateField`, read everyone's with
+   * `getStates()`. Sync engines share it with the peers that sync the document. Presence is
+   * ephemeral and unsigned: a peer can claim any name in it, so never base a decision on it.
+   * @throws CabildoError `E_CLOSED` when the Space is closed.
+   */
+  async presence(name: string): Promise<Awareness> {
+    const doc = await this.doc(name)
+    return this.presences.of(name, doc)
+  }
+
   /** Whether the Space was closed. */
   get closed(): boolean {
     return this.#shards.closed
@@ -253,6 +269,7 @@ export class Space {
     const builtIn = [this.proposals, this.processes, this.budgets, this.projects, this.ballots, this.tickets, this.comments]
     for (const collection of [...builtIn, ...this.#custom]) collection.dispose()
     this.signedDocs.close() // sync engines stop first
+    this.presences.close()
     await this.#shards.close()
   }
 }

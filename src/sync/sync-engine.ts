@@ -31,6 +31,8 @@ import type { GuardRejectionCode } from './ingress-guard'
 import { MANIFEST_DOC } from './shard-set'
 import type { LoggedEnvelope, SignedDoc, SignedDocEvents } from './signed-doc'
 import type { DocQuarantineEntry, SignedDocs } from './signed-docs'
+import { PresenceSync } from './presence-sync'
+import type { Presences } from './presences'
 import { envelopeMessages, headsMessages, wantMessages } from './sync-messages'
 import { decodeSyncMessage, encodeSyncMessage, sessionKey, type SyncMessage, type WireWant } from './sync-protocol'
 
@@ -44,6 +46,8 @@ export interface SyncSource {
   doc(name: string): Promise<Y.Doc>
   /** Every shard name the Space knows (used by `eager`). */
   shardNames(): string[]
+  /** The Space's presence per document (shared with peers when present). */
+  readonly presences?: Presences
 }
 
 /** Limits that protect an engine from its peers. */
@@ -148,6 +152,8 @@ export interface SyncStats {
   readonly oversize: number
   /** Sessions for which a peer announced a different envelope at a sequence number we hold (an equivocating author). */
   readonly forks: number
+  /** Presence updates refused: undecodable, over the size limits, or above a peer's rate. */
+  readonly presenceRefused: number
 }
 
 /** The events of a {@link SyncEngine}. */
@@ -233,8 +239,9 @@ class Engine implements SyncEngine {
   readonly #outbox = new Map<Peer, Map<string, Map<string, LoggedEnvelope>>>()
   readonly #stats: Mutable<Omit<SyncStats, 'peers' | 'pending'>> = {
     messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, envelopesSent: 0, envelopesReceived: 0,
-    applied: 0, duplicates: 0, rejected: 0, malformed: 0, ignored: 0, oversize: 0, forks: 0,
+    applied: 0, duplicates: 0, rejected: 0, malformed: 0, ignored: 0, oversize: 0, forks: 0, presenceRefused: 0,
   }
+  readonly #presence: PresenceSync | undefined
   #flushQueued = false
   #timer: ReturnType<typeof setInterval> | undefined
   #closed = false
@@ -252,6 +259,17 @@ class Engine implements SyncEngine {
       throw new CabildoError('E_ARGUMENT', `resyncEvery must be a number >= 0, got ${every}`, { argument: 'resyncEvery', reason: 'not a number >= 0' })
     }
 
+    const presences = options.space.presences
+    this.#presence = presences === undefined ? undefined : new PresenceSync({
+      presences,
+      relay: this.#relay,
+      send: (peerId, doc, update) => {
+        const peer = this.#peers.get(peerId)
+        if (peer !== undefined) this.#send(peer, { type: 'awareness', doc, update })
+      },
+      peersOf: (doc) => [...this.#peers.values()].filter((peer) => peer.status === SyncPeerStatus.syncing && peer.docs.has(doc)).map((peer) => peer.id),
+      refused: () => void this.#stats.presenceRefused++,
+    })
     const transport = this.transport
     this.#offs.push(
       transport.on('peer', ({ peerId }) => this.#onPeer(peerId)),
@@ -327,6 +345,7 @@ class Engine implements SyncEngine {
     if (this.#closed) return
     this.#closed = true
     for (const off of this.#offs.splice(0)) off()
+    this.#presence?.close()
     for (const { off } of this.#docs.values()) off()
     this.#docs.clear()
     if (this.#timer !== undefined) clearInterval(this.#timer)
@@ -377,6 +396,7 @@ class Engine implements SyncEngine {
     if (!peer) return
     this.#peers.delete(peerId)
     this.#outbox.delete(peer)
+    this.#presence?.peerLeft(peerId)
     if (peer.status === SyncPeerStatus.syncing) this.#listeners.emit('peer-left', { peerId })
   }
 
@@ -416,10 +436,14 @@ class Engine implements SyncEngine {
       this.#stats.ignored++ // not open here: it syncs once the app opens it
       return
     }
-    peer.docs.add(message.doc)
+    if (!peer.docs.has(message.doc)) {
+      peer.docs.add(message.doc)
+      this.#presence?.peerJoined(peer.id, message.doc)
+    }
     if (message.type === 'heads') this.#onHeads(peer, entry.signed, message)
     else if (message.type === 'want') this.#onWant(peer, entry.signed, message.wants)
-    else this.#track(this.#onEnvelopes(peer, entry.signed, message.envelopes), message.doc)
+    else if (message.type === 'envelopes') this.#track(this.#onEnvelopes(peer, entry.signed, message.envelopes), message.doc)
+    else this.#presence?.received(peer.id, message.doc, message.update)
   }
 
   #strike(peer: Peer, reason: string): void {
@@ -432,6 +456,7 @@ class Engine implements SyncEngine {
       this.#outbox.delete(peer)
     }
     this.#listeners.emit('malformed', { peerId: peer.id, reason, strikes: peer.strikes, ignored })
+    if (ignored) this.#presence?.peerLeft(peer.id)
     if (ignored && wasSyncing) this.#listeners.emit('peer-left', { peerId: peer.id })
   }
 

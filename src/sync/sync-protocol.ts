@@ -1,5 +1,5 @@
 /**
- * The sync engine's wire protocol: four small binary messages (lib0 encoding), each one starting
+ * The sync engine's wire protocol: five small binary messages (lib0 encoding), each one starting
  * with a protocol version and a type, multiplexing every document of a Space over one pipe.
  *
  * | type | body |
@@ -8,6 +8,7 @@
  * | `heads` (1) | doc; flags (bit 0: "answer with your heads"); an author table; per session: author index, 16-byte session, seq, 32-byte hash |
  * | `want` (2) | doc; per session: author, 16-byte session, `after` (send every envelope with a greater seq) |
  * | `envelopes` (3) | doc; the envelopes' canonical bytes |
+ * | `awareness` (4) | doc; a y-protocols awareness update (presence: ephemeral, unsigned) |
  *
  * ```ts
  * const bytes = encodeSyncMessage({ type: 'hello', space: 'city', ask: false })
@@ -29,7 +30,7 @@ import { SESSION_BYTES } from './envelope-codec'
 export const SYNC_PROTOCOL_VERSION = 1
 
 /** Message type numbers on the wire. */
-export const SyncMessageType = { hello: 0, heads: 1, want: 2, envelopes: 3 } as const
+export const SyncMessageType = { hello: 0, heads: 1, want: 2, envelopes: 3, awareness: 4 } as const
 
 /** One of {@link SyncMessageType}'s keys. */
 export type SyncMessageKind = keyof typeof SyncMessageType
@@ -75,6 +76,12 @@ export type SyncMessage =
     }
   | { readonly type: 'want'; readonly doc: string; readonly wants: readonly WireWant[] }
   | { readonly type: 'envelopes'; readonly doc: string; readonly envelopes: readonly Uint8Array[] }
+  | {
+      /** Presence of one document: a y-protocols awareness update, checked by `decodeAwarenessUpdate` before use. */
+      readonly type: 'awareness'
+      readonly doc: string
+      readonly update: Uint8Array
+    }
 
 /** The key of a session in the sync layer's indexes: `<author> <session hex>`. */
 export function sessionKey(author: string, session: string): string {
@@ -137,6 +144,10 @@ export function encodeSyncMessage(message: SyncMessage): Uint8Array {
       encoding.writeVarString(encoder, message.doc)
       encoding.writeVarUint(encoder, message.envelopes.length)
       for (const envelope of message.envelopes) encoding.writeVarUint8Array(encoder, envelope)
+      break
+    case 'awareness':
+      encoding.writeVarString(encoder, message.doc)
+      encoding.writeVarUint8Array(encoder, message.update)
       break
   }
   return encoding.toUint8Array(encoder)
@@ -280,6 +291,10 @@ function readBody(reader: Reader, type: number, limits: SyncDecodeLimits): SyncM
       const envelopes: Uint8Array[] = []
       for (let i = reader.count('envelopes', limits.maxEntries); i > 0; i--) envelopes.push(reader.varBytes('envelope'))
       return { type: 'envelopes', doc, envelopes }
+    }
+    case SyncMessageType.awareness: {
+      const doc = reader.doc()
+      return { type: 'awareness', doc, update: reader.varBytes('awareness update') }
     }
     default:
       throw new Malformed(`unknown message type ${type}`)
