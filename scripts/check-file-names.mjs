@@ -8,7 +8,7 @@ const bad = []
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
-    if (name === 'node_modules' || name === 'results' || name === 'fixtures') continue
+    if (name === 'node_modules' || name === 'results' || name === 'fixtures' || name === 'dist') continue
     if (statSync(path).isDirectory()) {
       if (!kebab.test(name)) bad.push(path)
       walk(path)

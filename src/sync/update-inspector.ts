@@ -8,6 +8,7 @@
  * false count runs out of input instead of memory.
  * @module
  */
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 
 /** A Yjs id: the client that wrote a struct and its clock. */
@@ -119,7 +120,20 @@ export function inspectUpdate(
   if (bytes.byteLength > limits.maxBytes) return { ok: false, code: 'E_UPDATE_TOO_LARGE', size: bytes.byteLength, limit: limits.maxBytes }
   let decoded: { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } }
   try {
-    decoded = Y.decodeUpdate(bytes) as typeof decoded
+    // Yjs's own V1 reader, watched so that bytes it leaves unread are seen: `decodeUpdate` stops
+    // after the delete set and ignores the rest (e.g. a V2 update read as V1 looks empty).
+    const reader: { decoder?: Y.UpdateDecoderV1 } = {}
+    class WatchedDecoder extends Y.UpdateDecoderV1 {
+      constructor(decoder: decoding.Decoder) {
+        super(decoder)
+        reader.decoder = this
+      }
+    }
+    decoded = Y.decodeUpdateV2(bytes, WatchedDecoder) as typeof decoded
+    const rest = reader.decoder?.restDecoder
+    if (rest === undefined || decoding.hasContent(rest)) {
+      return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `${rest === undefined ? 'unread' : rest.arr.length - rest.pos} bytes after the update` }
+    }
   } catch (error) {
     return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `undecodable: ${error instanceof Error ? error.message : String(error)}` }
   }
