@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint'
 const pureFolders = ['src/policy/**/*.ts', 'src/civic/**/*.ts']
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'examples/*/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test-artifacts/**', '.doc-examples/**', '.scratch/**'] },
+  { ignores: ['dist/**', 'examples/*/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'test-artifacts/**', '.doc-examples/**', '.scratch/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

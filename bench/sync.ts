@@ -15,7 +15,16 @@
  *   5,000 would take over a minute);
  * - catch-up bytes: a ticket shard of 10,000 tickets, then one day of 800 new tickets and 2,000
  *   updates by 5 staff sessions (one transaction, hence one envelope, per action): the day's
- *   envelopes against `Y.encodeStateAsUpdate(doc, stateVectorBefore)`.
+ *   envelopes against `Y.encodeStateAsUpdate(doc, stateVectorBefore)`;
+ * - catch-up through the engine: a late joiner catches up a history (1,000 characters typed one
+ *   at a time, 100 tickets updated 3 times each, a proposal pasted in 10 pieces; each step signed
+ *   before the next) through two sync engines on a memory network: bytes on the wire both ways
+ *   and time until settled, with checkpoints off, with the default policy, and (typing) with a
+ *   checkpoint made after the last keystroke, against plain Yjs sync of the same documents;
+ * - checkpoints, one day of a 100,000-ticket shard: 8,000 new tickets and 20,000 status updates
+ *   by 5 staff sessions, one envelope per action, checkpoints as the writer makes them; what a
+ *   replica that holds the shard as it was before the day is sent (each session's cheapest plan)
+ *   and how long its guard takes, against `Y.encodeStateAsUpdate(doc, stateVectorBefore)`.
  *
  * Tickets are Y.Maps of Open311-like fields with a Y.Text description, in a root map `tickets`.
  * Every run uses a fixed pseudo-random sequence, so the documents are the same from run to run.
@@ -27,14 +36,25 @@ import {
   IngressGuard,
   SessionWriter,
   createIdentity,
+  createMemoryNetwork,
+  createSpace,
   createSignatureCheck,
   decodeEnvelope,
+  encodeEnvelope,
+  encodeEnvelopeBody,
   signEnvelope,
   verifyEnvelopeSignature,
   type Envelope,
   type Identity,
   type SignatureCheck,
+  type Space,
 } from '../src/index'
+import { digest } from 'lib0/hash/sha256'
+import { mergeSessionUpdates } from '../src/sync/checkpoint-update'
+import { DEFAULT_CHECKPOINT_EVERY } from '../src/sync/signed-doc'
+import { SessionLog, type SessionEntry } from '../src/sync/session-log'
+import { sessionClientId } from '../src/sync/envelope-codec'
+import { toHex } from '../src/encoding/canonical'
 
 const DOC = 'city/tickets.2026-11'
 const EDITS = 2_000
@@ -45,6 +65,10 @@ const BASE_TICKETS = 10_000
 const DAY_NEW = 800
 const DAY_UPDATES = 2_000
 const STAFF = 5
+const KEYSTROKES = 1_000
+const SHARD_TICKETS = 100_000
+const SHARD_DAY_NEW = 8_000
+const SHARD_DAY_UPDATES = 20_000
 
 /** A small deterministic generator (mulberry32), so the documents are the same on every run. */
 function random(seed: number): () => number {
@@ -180,7 +204,8 @@ async function main(): Promise<void> {
   const reversed = [...many].reverse()
   {
     const doc = new Y.Doc()
-    const guard = new IngressGuard({ doc, docId: DOC, check })
+    // One peer sends them all: let it park every one (the default cap is 2,000 per peer).
+    const guard = new IngressGuard({ doc, docId: DOC, check, limits: { pendingPerPeer: OUT_OF_ORDER } })
     let last: Awaited<ReturnType<IngressGuard['receive']>> | undefined
     const ms = await time(async () => {
       for (const bytes of reversed) last = await guard.receive(bytes, 'peer')
@@ -245,9 +270,226 @@ async function main(): Promise<void> {
     row('same day as `Y.encodeStateAsUpdate(doc, stateVectorBefore)`', kb(diff), `envelopes are ${fmt(envelopeBytes / diff, 1)} × this (V2 diff: ${kb(diffV2)}; whole shard: ${kb(baseBytes)} before the day)`)
   }
 
+  await engineCatchUp()
+  await shardDayCatchUp()
+
   console.log('| measure | figure | note |')
   console.log('| --- | --- | --- |')
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`)
+}
+
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i])
+
+/** A history written into a Space, in the Space's transactions, each signed before the next. */
+interface History {
+  readonly name: string
+  write(space: Space): Promise<string[]>
+}
+
+/** Runs `count` steps, waiting after each until every local transaction is signed (one envelope per step). */
+async function signedSteps(space: Space, count: number, step: (i: number) => Promise<void> | void): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await step(i)
+    for (const signed of space.signedDocs.list()) await signed.writer?.flush()
+  }
+}
+
+const histories: readonly History[] = [
+  {
+    name: `${fmt(KEYSTROKES)} characters typed, one transaction each`,
+    async write(space) {
+      const proposal = await space.proposals.create({ title: 'Plaza', district: 'north', process: 'p1' })
+      const text = proposal.text('body')
+      await signedSteps(space, KEYSTROKES, () => text.insert(text.length, 'abcdefghijklmnopqrstuvwxyz'[text.length % 26] as string))
+      return [proposal.shard]
+    },
+  },
+  {
+    name: '100 tickets created, then 3 updates each',
+    async write(space) {
+      const tickets: Array<Awaited<ReturnType<Space['tickets']['create']>>> = []
+      await signedSteps(space, 100, async () => void tickets.push(await space.tickets.create({ service_code: 'pothole', district: 'north' })))
+      await signedSteps(space, 300, (i) => (tickets[i % 100] as (typeof tickets)[number]).update({ status_notes: `note ${i}` }))
+      return [...new Set(tickets.map((t) => t.shard))]
+    },
+  },
+  {
+    name: 'a proposal pasted in 10 transactions of 1 KB',
+    async write(space) {
+      const proposal = await space.proposals.create({ title: 'Plaza', district: 'north', process: 'p1' })
+      const text = proposal.text('body')
+      await signedSteps(space, 10, (i) => text.insert(text.length, `${i}`.repeat(1024)))
+      return [proposal.shard]
+    },
+  },
+]
+
+/**
+ * A late joiner catches up a history through two engines on a memory network: bytes on the wire
+ * both ways (hellos, heads, wants, envelopes) and time until settled, with checkpoints off, with
+ * the default policy, and (for typing) with a checkpoint made after the last keystroke; against
+ * plain Yjs sync of the same documents (each one's state vector, then its diff against it).
+ */
+async function engineCatchUp(): Promise<void> {
+  for (const history of histories) {
+    const runs: ReadonlyArray<readonly [string, number, boolean]> = [
+      ['no checkpoints', 0, false],
+      [`checkpoints (default, every ${DEFAULT_CHECKPOINT_EVERY})`, DEFAULT_CHECKPOINT_EVERY, false],
+      ...(history === histories[0] ? [['default, plus `checkpoint()` after the last keystroke', DEFAULT_CHECKPOINT_EVERY, true] as const] : []),
+    ]
+    for (const [label, checkpointEvery, final] of runs) {
+      const network = createMemoryNetwork({ seed: 1 })
+      const author = createSpace({ id: 'city', identity: await createIdentity(), checkpointEvery })
+      const a = author.sync(network.transport(), { peerId: 'a', resyncEvery: 0 })
+      const shards = await history.write(author)
+      if (final) for (const shard of shards) await author.signedDocs.checkpoint(shard)
+      await author.flush()
+      let bytes = 0
+      const stop = network.tap((message) => void (bytes += message.bytes.length))
+      const late = createSpace({ id: 'city', identity: await createIdentity() })
+      const b = late.sync(network.transport(), { peerId: 'b', resyncEvery: 0 })
+      const settle = (): Promise<number> => network.settle({ idle: async () => void (await Promise.all([a.idle(), b.idle()])) })
+      const ms = await time(async () => {
+        await settle()
+        for (const shard of shards) await late.doc(shard)
+        await settle()
+      })
+      stop()
+      let yjsBytes = 0
+      for (const [name, doc] of author.openDocs()) {
+        if (!equalBytes(Y.encodeStateAsUpdate(doc), Y.encodeStateAsUpdate(await late.doc(name)))) throw new Error(`bench: ${name} differs after catch-up`)
+        yjsBytes += Y.encodeStateAsUpdate(doc, Y.encodeStateVector(new Y.Doc())).length + Y.encodeStateVector(doc).length
+      }
+      const note = `${fmt(b.stats().envelopesReceived)} envelopes, ${fmt(ms)} ms until settled; plain Yjs sync: ${kb(yjsBytes)}, this is ${fmt(bytes / yjsBytes, 1)} ×`
+      row(`catch-up through two engines, ${history.name}: ${label}`, kb(bytes), note)
+      a.close()
+      b.close()
+      await Promise.all([author.close(), late.close()])
+    }
+  }
+}
+
+/** An entry of a session's log, as the bench keeps it. */
+interface BenchEntry extends SessionEntry {
+  readonly order: number
+}
+
+/**
+ * One staff session signing its actions the way `SessionWriter` does (one envelope per action,
+ * a checkpoint of the session once `DEFAULT_CHECKPOINT_EVERY` envelopes were signed since the
+ * last one and they weigh at least as much as it plus their updates), so that five sessions can
+ * share one document.
+ */
+class BenchSession {
+  readonly client: number
+  readonly log = new SessionLog<BenchEntry>()
+  checkpointBytes = 0
+  readonly #identity: Identity
+  readonly #session = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  #seq = 0
+  #prev = new Uint8Array(0)
+  #since: Uint8Array[] = []
+  #bytesSince = 0
+  #last: { update: Uint8Array; size: number } | undefined
+
+  constructor(identity: Identity) {
+    this.#identity = identity
+    this.client = sessionClientId(identity.did, this.#session)
+  }
+
+  async sign(update: Uint8Array, order: () => number): Promise<void> {
+    const envelope = await signEnvelope(this.#identity.keyPair, { doc: DOC, session: this.#session, seq: this.#seq + 1, prev: this.#prev, update })
+    const bytes = encodeEnvelope(envelope)
+    this.#prev = digest(encodeEnvelopeBody(envelope))
+    this.#seq++
+    this.log.add({ seq: this.#seq, hash: toHex(this.#prev), bytes, order: order() })
+    this.#since.push(update)
+    this.#bytesSince += bytes.length - update.length
+    if (this.#since.length < DEFAULT_CHECKPOINT_EVERY || this.#bytesSince < (this.#last?.size ?? 0)) return
+    const merged = mergeSessionUpdates(this.#last === undefined ? this.#since : [this.#last.update, ...this.#since])
+    const checkpoint = await signEnvelope(this.#identity.keyPair, { doc: DOC, session: this.#session, seq: this.#seq, prev: new Uint8Array(0), update: merged, checkpoint: { from: 1, last: this.#prev } })
+    const checkpointBytes = encodeEnvelope(checkpoint)
+    this.checkpointBytes += checkpointBytes.length
+    this.log.add({ seq: this.#seq, hash: toHex(digest(encodeEnvelopeBody(checkpoint))), checkpoint: { from: 1, last: toHex(this.#prev) }, bytes: checkpointBytes, order: order() })
+    this.#last = { update: merged, size: checkpointBytes.length }
+    this.#since = []
+    this.#bytesSince = 0
+  }
+}
+
+/** Delivers envelopes to a fresh guard over `base`, in one batch; returns the milliseconds until every one applied. */
+async function deliver(base: Uint8Array, envelopes: readonly Uint8Array[], check: SignatureCheck, expected: Y.Doc): Promise<number> {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, base)
+  const guard = new IngressGuard({ doc, docId: DOC, check })
+  const ms = await time(async () => {
+    // All at once, as one sync message (or one bundle) hands them over.
+    for (const outcome of await Promise.all(envelopes.map((bytes) => guard.receive(bytes, 'peer')))) {
+      if (outcome.status === 'rejected') throw new Error(`bench: ${outcome.code} ${outcome.reason}`)
+    }
+  })
+  if (guard.pending !== 0 || !equalBytes(Y.encodeStateVector(doc), Y.encodeStateVector(expected))) throw new Error('bench: the catch-up did not complete')
+  return ms
+}
+
+/**
+ * One day of a large ticket shard: 5 staff sessions take turns on one document (each action
+ * under its session's client id), one envelope per action, checkpoints as the writer makes them.
+ * A replica that holds the shard as it was before the day gets each session's cheapest plan.
+ */
+async function shardDayCatchUp(): Promise<void> {
+  const rnd = random(4)
+  const doc = new Y.Doc()
+  for (let i = 0; i < SHARD_TICKETS; i += 1000) {
+    doc.transact(() => {
+      for (let j = i; j < Math.min(SHARD_TICKETS, i + 1000); j++) addTicket(doc, `t${j}`, rnd)
+    })
+  }
+  const base = Y.encodeStateAsUpdate(doc)
+  const before = Y.encodeStateVector(doc)
+  const sessions = await Promise.all(Array.from({ length: STAFF }, async () => new BenchSession(await createIdentity())))
+  let captured: Uint8Array | undefined
+  doc.on('update', (update: Uint8Array) => void (captured = update))
+  let counter = 0
+  const order = (): number => counter++
+  const actions = SHARD_DAY_NEW + SHARD_DAY_UPDATES
+  let created = 0
+  for (let a = 0; a < actions; a++) {
+    const session = sessions[a % STAFF] as BenchSession
+    doc.clientID = session.client
+    const isNew = created < SHARD_DAY_NEW && (rnd() < SHARD_DAY_NEW / actions || actions - a <= SHARD_DAY_NEW - created)
+    captured = undefined
+    doc.transact(() => {
+      if (isNew) addTicket(doc, `n${created}`, rnd)
+      else {
+        const ticket = doc.getMap('tickets').get(rnd() < 0.3 && created > 0 ? `n${Math.floor(rnd() * created)}` : `t${Math.floor(rnd() * SHARD_TICKETS)}`) as Y.Map<unknown>
+        ticket.set('status', STATUSES[Math.floor(rnd() * STATUSES.length)])
+        ticket.set('updated_datetime', '2026-11-25T10:00:00Z')
+      }
+    })
+    if (isNew) created++
+    if (captured === undefined) throw new Error('bench: an action wrote nothing')
+    await session.sign(captured, order)
+  }
+  const plain = sessions.flatMap((s) => Array.from({ length: s.log.head }, (_, i) => s.log.envelopeAt(i + 1) as BenchEntry))
+  const planned = sessions.flatMap((s) => s.log.plan(0)).sort((x, y) => x.order - y.order)
+  const plainBytes = plain.reduce((sum, e) => sum + e.bytes.length, 0)
+  const plannedBytes = planned.reduce((sum, e) => sum + e.bytes.length, 0)
+  const checkpointTraffic = sessions.reduce((sum, s) => sum + s.checkpointBytes, 0)
+  const diff = Y.encodeStateAsUpdate(doc, before)
+  const diffV2 = Y.encodeStateAsUpdateV2(doc, before)
+  const check = createSignatureCheck()
+  const plannedMs = await deliver(base, planned.map((e) => e.bytes), check, doc)
+  const plainMs = await deliver(base, plain.sort((x, y) => x.order - y.order).map((e) => e.bytes), check, doc)
+  const fresh = new Y.Doc()
+  Y.applyUpdate(fresh, base)
+  const rawMs = await time(() => Y.applyUpdate(fresh, diff))
+  const shard = `one day (${fmt(SHARD_DAY_NEW)} new tickets + ${fmt(SHARD_DAY_UPDATES)} status updates, ${STAFF} staff sessions) of a ${fmt(SHARD_TICKETS)}-ticket shard`
+  row(`catch-up, ${shard}: every envelope`, kb(plainBytes), `${fmt(plain.length)} envelopes, ${fmt(plainBytes / diff.length, 1)} × the Yjs diff; ${fmt(plainMs)} ms through a guard`)
+  row('same day, each session\'s cheapest plan (its latest checkpoint and the envelopes after it)', kb(plannedBytes), `${fmt(planned.length)} envelopes (${fmt(planned.filter((e) => e.checkpoint !== undefined).length)} checkpoints), ${fmt(plannedBytes / diff.length, 1)} × the Yjs diff; ${fmt(plannedMs)} ms through a guard`)
+  row('same day as `Y.encodeStateAsUpdate(doc, stateVectorBefore)`', kb(diff.length), `V2: ${kb(diffV2.length)}; whole shard before the day: ${kb(base.length)}; applying it (with the base) took ${fmt(rawMs)} ms`)
+  row('checkpoints the sessions signed during the day (sent live to every peer)', kb(checkpointTraffic), `${fmt(checkpointTraffic / plainBytes * 100)} % on top of the day's envelopes`)
 }
 
 await main()

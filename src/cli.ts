@@ -9,6 +9,7 @@
  */
 import { runBundleCommand } from './node/cli/bundle'
 import { runPbCommand } from './node/cli/pb'
+import { runRelayCommand } from './node/cli/relay'
 
 const usage = `usage: cabildo <command> [options]
 
@@ -17,6 +18,8 @@ commands:
       compute a participatory budget's outcome from a Pabulib file
   bundle export|import|inspect [options]   (see cabildo bundle --help)
       hand a Space's signed envelopes over as one file, for districts with no network in common
+  relay [--port PORT] [--data DIR] [--token-file FILE] [--peer URL]... [--space ID]... [--redis URL] [--postgres URL]   (see cabildo relay --help)
+      run a relay that keeps Spaces and forwards their signed envelopes between clients
 `
 
 const io = {
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runPbCommand(rest, io)
     case 'bundle':
       return runBundleCommand(rest, io)
+    case 'relay':
+      return runRelayCommand(rest, io)
     case undefined:
     case '-h':
     case '--help':

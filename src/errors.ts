@@ -65,6 +65,8 @@ export interface CabildoErrorDetails {
   E_STORAGE: { readonly operation: string; readonly key?: string; readonly cause?: string }
   /** Something did not finish within its limit (e.g. a simulated network still busy after `limit` steps). */
   E_TIMEOUT: { readonly what: string; readonly limit: number }
+  /** A network operation failed (an address in use, a server that cannot listen). */
+  E_NETWORK: { readonly operation: string; readonly address?: string; readonly cause?: string }
 }
 
 /** Every error code the library uses. */

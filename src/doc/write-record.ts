@@ -32,6 +32,15 @@ function checkObject(type: RecordType, input: unknown, what: string): Record<str
   return input as Record<string, unknown>
 }
 
+/** Each type's create schema, made once: zod compiles a schema on first use, so a fresh `omit()` per create would compile every time. */
+const createSchemas = new WeakMap<RecordType, z.ZodType>()
+
+function createSchema(type: RecordType): z.ZodType {
+  let schema = createSchemas.get(type)
+  if (!schema) createSchemas.set(type, (schema = type.schema.omit({ id: true, schemaVersion: true, archived: true })))
+  return schema
+}
+
 /**
  * Validates the input of a create: every field of the schema except the managed base fields.
  * Unknown fields are refused (a typo must not be stored silently).
@@ -45,7 +54,7 @@ export function validateCreate(type: RecordType, input: unknown): Record<string,
     if (baseFields.has(key)) issues.push({ path: [key], code: 'managed_field', message: `"${key}" is managed by cabildo` })
     else if (!(key in type.schema.shape)) issues.push({ path: [key], code: 'unknown_field', message: `unknown field "${key}"` })
   }
-  const parsed = z.safeParse(type.schema.omit({ id: true, schemaVersion: true, archived: true }), fields)
+  const parsed = z.safeParse(createSchema(type), fields)
   if (!parsed.success) issues.push(...toSchemaIssues(parsed.error.issues))
   if (issues.length > 0) throw schemaError(type, issues)
   return parsed.data as Record<string, unknown>

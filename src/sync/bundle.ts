@@ -11,6 +11,9 @@
  * console.log(inspectBundle(bytes).docs)               // no Space needed
  * ```
  *
+ * A session that has a checkpoint travels as the checkpoint and the envelopes after it, unless
+ * its envelopes alone cost fewer bytes (see `SignedDoc.envelopesAfter`).
+ *
  * Format (lib0 encoding, version 1): the 8 magic bytes `CABUNDLE`; the format version (varuint);
  * the Space id, the creation time (ISO 8601) and the creator's `did:key` (empty when none), as
  * var strings; the number of documents, then for each its name and its envelopes (each a var
@@ -107,12 +110,16 @@ function parseError(reason: string): CabildoError<'E_PARSE'> {
   return new CabildoError('E_PARSE', `Not a valid cabildo bundle: ${reason}`, { format: 'cabildo-bundle', reason })
 }
 
-/** The envelopes of `signed` beyond `heads` (all of them without heads), in log (causal) order. */
+/**
+ * What a peer with `heads` lacks of `signed` (everything without heads), in log (causal) order:
+ * per session, the cheapest mix of envelopes and checkpoints (see `SignedDoc.envelopesAfter`).
+ */
 function envelopesBeyond(signed: SignedDoc, heads: readonly WireHead[] | undefined): Uint8Array[] {
-  if (heads === undefined) return signed.log().map((entry) => entry.bytes)
   const have = new Map<string, number>()
-  for (const head of heads) have.set(sessionKey(head.author, head.session), head.seq)
-  return signed.log().filter((entry) => entry.seq > (have.get(entry.key) ?? 0)).map((entry) => entry.bytes)
+  for (const head of heads ?? []) have.set(sessionKey(head.author, head.session), head.seq)
+  const keys = new Set(signed.log().map((entry) => entry.key))
+  const chosen = [...keys].flatMap((key) => signed.envelopesAfter(key, have.get(key) ?? 0))
+  return chosen.sort((a, b) => a.position - b.position).map((entry) => entry.bytes)
 }
 
 /**
@@ -274,8 +281,9 @@ export async function importBundle(space: Space, bytes: Uint8Array): Promise<Bun
     let duplicate = 0
     const pending = new Set<string>()
     const rejected: Array<BundleDocReport['rejected'][number]> = []
-    for (const envelope of doc.envelopes) {
-      const outcome = await signed.receive(envelope, source)
+    // Handed to the guard all at once (it takes them in order): a batch, as a sync message is.
+    const outcomes = await Promise.all(doc.envelopes.map((envelope) => signed.receive(envelope, source)))
+    for (const outcome of outcomes) {
       if (outcome.status === 'applied') {
         applied++
         for (const hash of outcome.released) if (pending.delete(hash)) applied++
@@ -293,6 +301,12 @@ export async function importBundle(space: Space, bytes: Uint8Array): Promise<Bun
     for (const entry of refused) {
       pending.delete(entry.hash as string)
       rejected.push({ hash: entry.hash, code: entry.code, reason: entry.reason })
+    }
+    // Waiting envelopes applied together with others (checkpoints that needed each other) without an outcome saying so.
+    for (const hash of pending) {
+      if (signed.guard.isPending(hash)) continue
+      pending.delete(hash)
+      applied++
     }
     reports.set(doc.name, { name: doc.name, applied, released, duplicate, pending: pending.size, rejected })
   }

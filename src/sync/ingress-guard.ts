@@ -3,11 +3,12 @@
  *
  * In order: size; canonical decoding; the document it was signed for; duplicates; signature;
  * the session's hash chain (sequence and previous hash); a complete, bounded V1 reading of the
- * update; every struct under the client id derived from the signer's session; clocks continuing
- * that client exactly; every dependency present (else the envelope waits); every deletion allowed
- * by the document's rule. Only then is the update applied, in one transaction whose origin is the
- * envelope. A refused envelope changes nothing, fires no event, and is kept in quarantine with
- * its code.
+ * update; every struct under the client id derived from the signer's session, or under a client
+ * the signer vouches for (version 2 `vouched` section) that no other session or vouched identity
+ * owns; clocks continuing each client exactly; every dependency present (else the envelope
+ * waits); every deletion allowed by the document's rule. Only then is the update applied, in one
+ * transaction whose origin is the envelope. A refused envelope changes nothing, fires no event,
+ * and is kept in quarantine with its code.
  *
  * ```ts
  * const guard = new IngressGuard({ doc, docId: 'city/tickets.2026-11', check })
@@ -18,15 +19,25 @@
  * Envelopes whose predecessor or dependencies are missing wait in a bounded queue, indexed by
  * what they wait for, so that each is looked at again only when that arrives: applying n
  * envelopes that arrived out of order costs O(n), not O(n²).
+ *
+ * A **checkpoint** (an envelope with a `checkpoint` section: its author's envelopes `from`..`seq`
+ * merged into one) links into its session's chain by its `prev` and `last`, may overlap what the
+ * document holds, and is compared with the envelopes it merges where the guard holds them (see
+ * `checkpoint-checks` and `checkpoint-content`); then the session's head is `seq`. Checkpoints of
+ * authors who edited after each other wait on each other: the guard applies such a group as one
+ * update once it closes (see `closedGroup`).
  * @module
  */
 import * as Y from 'yjs'
+import * as decoding from 'lib0/decoding'
 import { toHex } from '../encoding/canonical'
-import { decodeEnvelope, defaultEnvelopeLimits, sessionClientId, type Envelope, type EnvelopeLimits } from './envelope-codec'
+import { decodeEnvelope, defaultEnvelopeLimits, sessionClientId, type Envelope, type EnvelopeBody, type EnvelopeLimits } from './envelope-codec'
 import { verifyEnvelopeSignature, type SignatureCheck } from './envelope-signing'
 import { civicDeleteRule, type DeleteRule, type DeleteTarget } from './delete-rules'
 import { canonicalJson } from '../encoding/canonical'
-import { defaultInspectLimits, inspectUpdate, type InspectedUpdate, type InspectLimits, type StructId } from './update-inspector'
+import { defaultInspectLimits, inspectUpdate, type InspectedStruct, type InspectedUpdate, type InspectLimits, type StructId } from './update-inspector'
+import { checkpointClockProblem, closedGroup, linkCheckpoint, type ChainView, type GroupMember } from './checkpoint-checks'
+import { checkpointContentProblem } from './checkpoint-content'
 
 /** Codes of refused envelopes. */
 export type GuardRejectionCode =
@@ -113,11 +124,17 @@ interface Checked {
   readonly peer: string
   readonly sessionKey: string
   readonly client: number
+  /** The clients the signer vouches for, each with its owner key ({@link vouchKeyOf}). */
+  readonly vouched: ReadonlyMap<number, string>
   readonly update: InspectedUpdate
 }
 
 type Verdict =
   | { readonly kind: 'apply' }
+  /** Nothing to apply: the content came with a checkpoint (a plain envelope it merged, or an older checkpoint). */
+  | { readonly kind: 'covered' }
+  /** A checkpoint whose content the document already holds: kept (to serve peers), nothing applied. */
+  | { readonly kind: 'keep' }
   | { readonly kind: 'wait'; readonly on: WaitFor; readonly what: string }
   | { readonly kind: 'reject'; readonly code: GuardRejectionCode; readonly reason: string }
 
@@ -128,6 +145,29 @@ function sessionKeyOf(author: string, session: Uint8Array): string {
   return `${author} ${toHex(session)}`
 }
 
+/**
+ * The owner key of clients a signer vouches for on behalf of one identity. Session keys are
+ * `<did> <hex>`; a did has no line break, so the two kinds never collide.
+ */
+function vouchKeyOf(author: string, identity: string): string {
+  return `${author}\n${identity}`
+}
+
+function vouchedOf(body: EnvelopeBody): ReadonlyMap<number, string> {
+  return new Map((body.vouched ?? []).map(({ client, identity }) => [client, vouchKeyOf(body.author, identity)]))
+}
+
+/** Who owns a Yjs client id in a guarded document: an author's session, or an identity a signer vouched for. */
+export type ClientOwner =
+  | { readonly kind: 'session'; readonly author: string; readonly session: string }
+  | { readonly kind: 'vouched'; readonly author: string; readonly identity: string }
+
+/** What {@link IngressGuard.preview} foresees for an envelope body. */
+export type GuardPreview =
+  | { readonly status: 'ok' }
+  | { readonly status: 'waits'; readonly waitingFor: string }
+  | { readonly status: 'rejected'; readonly code: GuardRejectionCode; readonly reason: string }
+
 /** Guards one document. */
 export class IngressGuard {
   readonly #doc: Y.Doc
@@ -135,8 +175,12 @@ export class IngressGuard {
   readonly #check: SignatureCheck
   readonly #deleteRule: DeleteRule
   readonly #limits: GuardLimits
-  /** Session → the hash of every applied envelope, by sequence number (index seq - 1). */
-  readonly #chains = new Map<string, { author: string; session: string; hashes: string[] }>()
+  /**
+   * Session → the hash of every applied envelope, by sequence number (index seq - 1). The array's
+   * length is the session's head; envelopes a checkpoint merged are holes (their hashes are not
+   * known here), except its last and the one before its first.
+   */
+  readonly #chains = new Map<string, { author: string; session: string; hashes: Array<string | undefined> }>()
   /** Client id → the session that owns it. */
   readonly #owners = new Map<number, string>()
   readonly #applied = new Map<string, Uint8Array>()
@@ -145,6 +189,20 @@ export class IngressGuard {
   /** A client → the envelopes waiting for one of its clocks. */
   readonly #waitingOnClient = new Map<number, Array<{ readonly clock: number; readonly envelope: Checked }>>()
   readonly #pendingHashes = new Set<string>()
+  /** How many waiting envelopes are checkpoints: only they can wait on each other (see `#settleGroups`). */
+  #pendingCheckpoints = 0
+  /** While a group is checked: per client, its members' structs in clock order, for items written by another member. */
+  #group: ReadonlyMap<number, ReadonlyArray<{ readonly struct: InspectedStruct; readonly writer: Checked }>> | undefined
+  /** Per session, the checkpoints applied or kept (none contained in another): what later ones are compared with. */
+  readonly #checkpoints = new Map<string, Array<{ readonly from: number; readonly seq: number; readonly hash: string }>>()
+  /** Per waiting envelope, how `closedGroup` sees it (computed once). */
+  readonly #members = new WeakMap<Checked, GroupMember & { readonly checked: Checked }>()
+  /** `receive` calls not finished: groups are looked for once the queue drains (see `#settleGroups`). */
+  #calls = 0
+  /** Whether something waits or was applied since groups were last looked for. */
+  #changed = false
+  /** Hashes of waiting envelopes a group applied, not reported in the outcome of the call that applied it. */
+  #unreported: string[] = []
   #pendingBytes = 0
   readonly #pendingByPeer = new Map<string, number>()
   readonly #quarantine: QuarantineEntry[] = []
@@ -164,9 +222,26 @@ export class IngressGuard {
    * throws for bad input. Calls are processed one at a time, in call order.
    */
   receive(bytes: Uint8Array, peer: string): Promise<GuardOutcome> {
-    const run = this.#queue.then(() => this.#receive(bytes, peer))
+    this.#calls++
+    const run = this.#queue.then(async () => {
+      try {
+        const outcome = await this.#receive(bytes, peer)
+        return this.#calls === 1 ? this.#settleGroups(outcome) : outcome
+      } finally {
+        this.#calls--
+      }
+    })
     this.#queue = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * The hashes of waiting envelopes that were applied, together with others, by a later `receive`
+   * whose outcome does not list them (it was no part of their group), since the last call; the
+   * list is emptied. A caller that logs what the guard applies reads it after every `receive`.
+   */
+  takeReleased(): string[] {
+    return this.#unreported.splice(0)
   }
 
   /**
@@ -178,8 +253,45 @@ export class IngressGuard {
     if (!decoded.ok) return
     const { envelope, hash } = decoded
     const key = sessionKeyOf(envelope.author, envelope.session)
-    this.#owners.set(sessionClientId(envelope.author, envelope.session), key)
+    this.#claim(sessionClientId(envelope.author, envelope.session), key, vouchedOf(envelope))
     this.#extendChain(key, envelope, hash, bytes)
+  }
+
+  /** Binds a session's client id, and the clients it vouches for, to their owners (first claim wins). */
+  #claim(client: number, sessionKey: string, vouched: ReadonlyMap<number, string>): void {
+    this.#owners.set(client, sessionKey)
+    for (const [vouchedClient, owner] of vouched) if (!this.#owners.has(vouchedClient)) this.#owners.set(vouchedClient, owner)
+  }
+
+  /** Who owns a Yjs client id here: the first session that wrote under it, or the first vouched identity. */
+  clientOwner(client: number): ClientOwner | undefined {
+    const key = this.#owners.get(client)
+    if (key === undefined) return undefined
+    const newline = key.indexOf('\n')
+    if (newline >= 0) return { kind: 'vouched', author: key.slice(0, newline), identity: key.slice(newline + 1) }
+    const space = key.indexOf(' ')
+    return { kind: 'session', author: key.slice(0, space), session: key.slice(space + 1) }
+  }
+
+  /**
+   * Judges an envelope body against the document as it is now, without a signature and without
+   * applying anything: what a writer runs before it signs, so that it never signs an envelope its
+   * own guard would refuse. `update` is the body's update as {@link inspectUpdate} read it.
+   */
+  preview(body: EnvelopeBody, update: InspectedUpdate): GuardPreview {
+    const verdict = this.#judge({
+      envelope: { ...body, sig: new Uint8Array(0) },
+      hash: '',
+      bytes: new Uint8Array(0),
+      peer: '',
+      sessionKey: sessionKeyOf(body.author, body.session),
+      client: sessionClientId(body.author, body.session),
+      vouched: vouchedOf(body),
+      update,
+    })
+    if (verdict.kind === 'apply' || verdict.kind === 'keep' || verdict.kind === 'covered') return { status: 'ok' }
+    if (verdict.kind === 'wait') return { status: 'waits', waitingFor: verdict.what }
+    return { status: 'rejected', code: verdict.code, reason: verdict.reason }
   }
 
   /** The latest envelope of every session this document has applied. */
@@ -191,7 +303,17 @@ export class IngressGuard {
   envelopesAfter(author: string, sessionHex: string, after: number): Uint8Array[] {
     const chain = this.#chains.get(`${author} ${sessionHex}`)
     if (!chain) return []
-    return chain.hashes.slice(after).map((h) => this.#applied.get(h) as Uint8Array)
+    const out: Uint8Array[] = []
+    for (const hash of chain.hashes.slice(after)) {
+      const bytes = hash === undefined ? undefined : this.#applied.get(hash)
+      if (bytes) out.push(bytes)
+    }
+    return out
+  }
+
+  /** Whether the envelope with this hash waits for a predecessor or a dependency. */
+  isPending(hash: string): boolean {
+    return this.#pendingHashes.has(hash)
   }
 
   /** Refused envelopes, oldest first. */
@@ -224,11 +346,26 @@ export class IngressGuard {
       peer,
       sessionKey: sessionKeyOf(envelope.author, envelope.session),
       client: sessionClientId(envelope.author, envelope.session),
+      vouched: vouchedOf(envelope),
       update: inspected.update,
     }
-    const verdict = this.#judge(checked)
+    let verdict = this.#judge(checked)
+    if (verdict.kind === 'wait' && this.#pendingCheckpoints > 0 && this.#changed && this.#queueFull(checked)) {
+      // Before refusing for want of room, apply what waits on each other: it may free the room, or what this one waits for.
+      this.#unreported.push(...this.#applyGroups())
+      verdict = this.#judge(checked)
+    }
     if (verdict.kind === 'reject') return this.#reject(peer, hash, bytes, verdict.code, verdict.reason)
-    if (verdict.kind === 'wait') return this.#wait(checked, verdict.on, verdict.what)
+    if (verdict.kind === 'covered') return { status: 'duplicate', hash }
+    if (verdict.kind === 'keep') {
+      this.#extendChain(checked.sessionKey, envelope, hash, bytes)
+      return { status: 'applied', hash, released: [] }
+    }
+    if (verdict.kind === 'wait') {
+      const outcome = this.#wait(checked, verdict.on, verdict.what)
+      // A checkpoint may be what closes a group: look now, not only when the queue drains.
+      return envelope.checkpoint === undefined ? outcome : this.#settleGroups(outcome)
+    }
     this.#apply(checked)
     return { status: 'applied', hash, released: this.#release(checked) }
   }
@@ -236,10 +373,14 @@ export class IngressGuard {
   /** The checks that depend on the document's state; re-run when a waiting envelope is released. */
   #judge(c: Checked): Verdict {
     const { envelope, update } = c
+    if (envelope.checkpoint !== undefined) return this.#judgeCheckpoint(c)
     // The session's chain: strictly the next sequence number, linked to the previous envelope.
     const chain = this.#chains.get(c.sessionKey)
     const length = chain?.hashes.length ?? 0
     if (envelope.seq <= length) {
+      // Envelopes a checkpoint merged are unknown here: their content came with it.
+      const known = chain?.hashes[envelope.seq - 1]
+      if (known === undefined || known === c.hash) return { kind: 'covered' }
       return { kind: 'reject', code: 'E_EQUIVOCATION', reason: `a different envelope #${envelope.seq} of this session was already applied` }
     }
     if (envelope.seq > length + 1) return { kind: 'wait', on: { session: c.sessionKey, seq: envelope.seq - 1 }, what: `envelope #${envelope.seq - 1} of its session` }
@@ -247,25 +388,33 @@ export class IngressGuard {
     if (envelope.seq > 1 && prev !== chain?.hashes[length - 1]) {
       return { kind: 'reject', code: 'E_CHAIN', reason: 'prev does not name the session\'s previous envelope' }
     }
-    // Authorship: every struct under the client id derived from the signer's session.
+    // Authorship: every struct under the client id derived from the signer's session, or under
+    // a client the signer vouches for, owned by nobody else (first claim wins).
     const owner = this.#owners.get(c.client)
     if (owner !== undefined && owner !== c.sessionKey) return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `client ${c.client} belongs to another session` }
+    for (const [client, key] of c.vouched) {
+      const claimed = this.#owners.get(client)
+      if (client === c.client || (claimed !== undefined && claimed !== key)) {
+        return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `vouches for client ${client}, which belongs to another writer` }
+      }
+    }
     for (const client of update.ranges.keys()) {
-      if (client !== c.client) return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `writes under client ${client}, not its own ${c.client}` }
+      if (client !== c.client && !c.vouched.has(client)) return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `writes under client ${client}, neither its own ${c.client} nor vouched for` }
     }
     for (const struct of update.structs) {
       if (struct.kind === 'skip') return { kind: 'reject', code: 'E_UPDATE_MALFORMED', reason: 'the update has a gap (skip struct)' }
       if (struct.content === 'doc') return { kind: 'reject', code: 'E_UPDATE_MALFORMED', reason: 'subdocuments are not allowed' }
     }
-    // Clocks: the update continues the client exactly.
-    const state = Y.getState(this.#doc.store, c.client)
-    const range = update.ranges.get(c.client)
-    if (range && range.start !== state) {
-      return { kind: 'reject', code: 'E_CLOCK', reason: `client ${c.client} is at clock ${state}; the update starts at ${range.start}` }
+    // Clocks: the update continues each client it writes exactly.
+    for (const [client, range] of update.ranges) {
+      const state = Y.getState(this.#doc.store, client)
+      if (range.start !== state) return { kind: 'reject', code: 'E_CLOCK', reason: `client ${client} is at clock ${state}; the update starts at ${range.start}` }
     }
     // Dependencies: everything referenced exists, here or earlier in the update.
-    const present = (client: number, clock: number): boolean =>
-      clock < Y.getState(this.#doc.store, client) || (client === c.client && range !== undefined && clock >= range.start && clock < range.end)
+    const present = (client: number, clock: number): boolean => {
+      const range = update.ranges.get(client)
+      return clock < Y.getState(this.#doc.store, client) || (range !== undefined && clock >= range.start && clock < range.end)
+    }
     for (const struct of update.structs) {
       for (const dep of struct.deps) {
         if (!present(dep.client, dep.clock)) return { kind: 'wait', on: dep, what: `struct ${dep.client}:${dep.clock}` }
@@ -289,13 +438,14 @@ export class IngressGuard {
   #forbiddenReplace(c: Checked): string | undefined {
     for (const struct of c.update.structs) {
       if (struct.kind !== 'item' || struct.parentSub === undefined) continue
+      if (struct.clock < Y.getState(this.#doc.store, struct.client)) continue // already here: a checkpoint's overlap
       const root = this.#rootOf(c, struct)
       if (root === undefined) continue
       const type = this.#doc.share.get(root)
       const current = type?._map.get(struct.parentSub)
       if (!current || current.deleted) continue
       if (current.content instanceof Y.ContentAny && struct.values !== undefined && sameValues(current.content.arr, struct.values)) continue
-      const target: DeleteTarget = { root, depth: 0, key: struct.parentSub, ownItem: this.#owners.get(current.id.client) === c.sessionKey }
+      const target: DeleteTarget = { root, depth: 0, key: struct.parentSub, ownItem: this.#ownClient(c, current.id.client) }
       if (!this.#deleteRule(target, c.envelope.author)) return `replaces ${root}[${struct.parentSub}]`
     }
     return undefined
@@ -307,8 +457,13 @@ export class IngressGuard {
       if (s.rootKey !== undefined) return s.rootKey
       if (s.parentId !== undefined || s.origin === undefined) return undefined
       const origin: StructId = s.origin
-      if (origin.client === c.client && origin.clock >= Y.getState(this.#doc.store, c.client)) {
-        s = c.update.structs.find((x) => origin.clock >= x.clock && origin.clock < x.clock + x.length)
+      if (c.update.ranges.has(origin.client) && origin.clock >= Y.getState(this.#doc.store, origin.client)) {
+        s = structAt(c.update, origin.client, origin.clock)
+        continue
+      }
+      const held = this.#groupStruct(origin.client, origin.clock)
+      if (held) {
+        s = held.struct
         continue
       }
       const item = Y.getItem(this.#doc.store, Y.createID(origin.client, origin.clock))
@@ -322,16 +477,20 @@ export class IngressGuard {
   /** The first deletion the rule refuses, described; `undefined` when every deletion is allowed. */
   #forbiddenDelete(c: Checked): string | undefined {
     const store = this.#doc.store
-    const own = (client: number): boolean => this.#owners.get(client) === c.sessionKey || client === c.client
     for (const del of c.update.deletes) {
       for (let clock = del.clock; clock < del.clock + del.length; ) {
         let target: DeleteTarget
         let length = 1
-        if (del.client === c.client && Y.getState(store, del.client) <= clock) {
+        if (c.update.ranges.has(del.client) && Y.getState(store, del.client) <= clock) {
           // An item written by this very update: find it among the update's structs.
-          const struct = c.update.structs.find((s) => clock >= s.clock && clock < s.clock + s.length)
+          const struct = structAt(c.update, del.client, clock)
           length = struct ? struct.clock + struct.length - clock : 1
           target = { root: struct?.rootKey ?? '', depth: struct?.rootKey === undefined ? 1 : 0, key: struct?.parentSub, ownItem: true }
+        } else if (this.#groupStruct(del.client, clock) !== undefined) {
+          // An item written by another envelope of the group being applied (see `#settleGroups`).
+          const { struct, writer } = this.#groupStruct(del.client, clock) as { struct: InspectedStruct; writer: Checked }
+          length = struct.clock + struct.length - clock
+          target = { root: struct.rootKey ?? '', depth: struct.rootKey === undefined ? 1 : 0, key: struct.parentSub, ownItem: writer.sessionKey === c.sessionKey }
         } else {
           const item = Y.getItem(store, Y.createID(del.client, clock))
           length = item.id.clock + item.length - clock
@@ -339,7 +498,7 @@ export class IngressGuard {
             clock += length
             continue // already garbage-collected: deleting it again changes nothing
           }
-          target = locate(item, own(del.client))
+          target = locate(item, this.#ownClient(c, del.client))
         }
         if (!this.#deleteRule(target, c.envelope.author)) {
           return `deletes ${del.client}:${clock} in ${target.root}${target.key === undefined ? '' : `[${target.key}]`} at depth ${target.depth}`
@@ -350,17 +509,42 @@ export class IngressGuard {
     return undefined
   }
 
+  /** Whether items under `client` are the writer's own: its session's, or those of an identity it vouches for here. */
+  #ownClient(c: Checked, client: number): boolean {
+    if (client === c.client) return true
+    const owner = this.#owners.get(client)
+    return owner !== undefined && (owner === c.sessionKey || [...c.vouched.values()].includes(owner))
+  }
+
   #apply(c: Checked): void {
     Y.applyUpdate(this.#doc, c.envelope.update, c.envelope)
-    this.#owners.set(c.client, c.sessionKey)
+    this.#claim(c.client, c.sessionKey, c.vouched)
     this.#extendChain(c.sessionKey, c.envelope, c.hash, c.bytes)
   }
 
   #extendChain(key: string, envelope: Envelope, hash: string, bytes: Uint8Array): void {
     let chain = this.#chains.get(key)
     if (!chain) this.#chains.set(key, (chain = { author: envelope.author, session: toHex(envelope.session), hashes: [] }))
-    if (chain.hashes.length + 1 === envelope.seq) chain.hashes.push(hash)
+    const checkpoint = envelope.checkpoint
+    if (checkpoint !== undefined) {
+      // The head moves to its last; what lies between stays unknown, except the hash its prev names.
+      const { from } = checkpoint
+      if (from > 1 && from - 1 <= chain.hashes.length && chain.hashes[from - 2] === undefined) chain.hashes[from - 2] = toHex(envelope.prev)
+      if (envelope.seq > chain.hashes.length) {
+        chain.hashes.length = envelope.seq
+        chain.hashes[envelope.seq - 1] = toHex(checkpoint.last)
+      }
+      // A checkpoint contained in another is of no more use here: forget its bytes too.
+      const held: Array<{ readonly from: number; readonly seq: number; readonly hash: string }> = []
+      for (const c of this.#checkpoints.get(key) ?? []) {
+        if (c.from >= from && c.seq <= envelope.seq) this.#applied.delete(c.hash)
+        else held.push(c)
+      }
+      if (!held.some((c) => c.from <= from && c.seq >= envelope.seq)) held.push({ from, seq: envelope.seq, hash })
+      this.#checkpoints.set(key, held)
+    } else if (chain.hashes.length + 1 === envelope.seq) chain.hashes.push(hash)
     this.#applied.set(hash, bytes)
+    this.#changed = true
   }
 
   #wait(c: Checked, on: WaitFor, what: string): GuardOutcome {
@@ -383,7 +567,19 @@ export class IngressGuard {
     this.#pendingHashes.add(c.hash)
     this.#pendingBytes += c.bytes.length
     this.#pendingByPeer.set(c.peer, (this.#pendingByPeer.get(c.peer) ?? 0) + 1)
+    if (c.envelope.checkpoint !== undefined) this.#pendingCheckpoints++
+    this.#changed = true
     return { status: 'pending', hash: c.hash, waitingFor: what }
+  }
+
+  /** Takes an envelope out of the waiting counts (the caller takes it out of the queue). */
+  #forget(w: Checked): void {
+    this.#pendingHashes.delete(w.hash)
+    this.#pendingBytes -= w.bytes.length
+    const left = (this.#pendingByPeer.get(w.peer) ?? 1) - 1
+    if (left > 0) this.#pendingByPeer.set(w.peer, left)
+    else this.#pendingByPeer.delete(w.peer)
+    if (w.envelope.checkpoint !== undefined) this.#pendingCheckpoints--
   }
 
   /** Applies, transitively, the waiting envelopes that `applied` unblocks. */
@@ -393,28 +589,35 @@ export class IngressGuard {
     while (stack.length > 0) {
       const done = stack.pop() as Checked
       const woken: Checked[] = []
-      const chainKey = `${done.sessionKey} ${done.envelope.seq}`
-      woken.push(...(this.#waiting.get(chainKey) ?? []))
-      this.#waiting.delete(chainKey)
-      const range = done.update.ranges.get(done.client)
-      const onClient = range ? this.#waitingOnClient.get(done.client) : undefined
-      if (range && onClient) {
+      // A checkpoint brings its session to its last envelope at once: wake whoever waited for any of them.
+      for (let seq = done.envelope.checkpoint?.from ?? done.envelope.seq; seq <= done.envelope.seq; seq++) {
+        const chainKey = `${done.sessionKey} ${seq}`
+        const waiters = this.#waiting.get(chainKey)
+        if (waiters === undefined) continue
+        woken.push(...waiters)
+        this.#waiting.delete(chainKey)
+      }
+      // Every client the envelope wrote (its session's, and those it vouched for) wakes its waiters.
+      for (const [client, range] of done.update.ranges) {
+        const onClient = this.#waitingOnClient.get(client)
+        if (!onClient) continue
         const still = onClient.filter((w) => w.clock >= range.end)
         for (const w of onClient) if (w.clock < range.end) woken.push(w.envelope)
-        if (still.length > 0) this.#waitingOnClient.set(done.client, still)
-        else this.#waitingOnClient.delete(done.client)
+        if (still.length > 0) this.#waitingOnClient.set(client, still)
+        else this.#waitingOnClient.delete(client)
       }
       for (const w of woken) {
-        this.#pendingHashes.delete(w.hash)
-        this.#pendingBytes -= w.bytes.length
-        const left = (this.#pendingByPeer.get(w.peer) ?? 1) - 1
-        if (left > 0) this.#pendingByPeer.set(w.peer, left)
-        else this.#pendingByPeer.delete(w.peer)
+        this.#forget(w)
         const verdict = this.#judge(w)
         if (verdict.kind === 'apply') {
           this.#apply(w)
           released.push(w.hash)
           stack.push(w)
+        } else if (verdict.kind === 'keep') {
+          this.#extendChain(w.sessionKey, w.envelope, w.hash, w.bytes)
+          released.push(w.hash)
+        } else if (verdict.kind === 'covered') {
+          // Its content came with a checkpoint meanwhile: nothing to do.
         } else if (verdict.kind === 'wait') {
           this.#wait(w, verdict.on, verdict.what)
         } else {
@@ -424,6 +627,257 @@ export class IngressGuard {
     }
     return released
   }
+
+  // ---- checkpoints ----
+
+  /** What the guard knows of a session's chain. */
+  #chainView(key: string): ChainView {
+    const hashes = this.#chains.get(key)?.hashes ?? []
+    return { head: hashes.length, hashAt: (seq) => (seq === 0 ? '' : hashes[seq - 1]) }
+  }
+
+  /**
+   * The checks of a checkpoint (see `checkpoint-checks`): it links into its session's chain on
+   * both ends; every struct is under the session's own client (it vouches for nobody), the
+   * structs the document already holds included; its clocks start where its first envelope
+   * started and leave no gap; every dependency is present; every deletion is allowed. A
+   * checkpoint the document already holds the content of is kept, not applied.
+   */
+  #judgeCheckpoint(c: Checked): Verdict {
+    const { envelope, update } = c
+    const checkpoint = envelope.checkpoint as NonNullable<Envelope['checkpoint']>
+    if (c.vouched.size > 0) return { kind: 'reject', code: 'E_UPDATE_MALFORMED', reason: 'a checkpoint cannot vouch for other clients' }
+    const link = { from: checkpoint.from, seq: envelope.seq, prev: toHex(envelope.prev), last: toHex(checkpoint.last) }
+    const chain = this.#chainView(c.sessionKey)
+    const linked = linkCheckpoint(link, chain)
+    if (linked.kind === 'wait') return { kind: 'wait', on: { session: c.sessionKey, seq: linked.seq }, what: `envelope #${linked.seq} of its session` }
+    if (linked.kind === 'reject' || linked.kind === 'covered') return linked
+    const owner = this.#owners.get(c.client)
+    if (owner !== undefined && owner !== c.sessionKey) return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `client ${c.client} belongs to another session` }
+    for (const client of update.ranges.keys()) {
+      if (client !== c.client) return { kind: 'reject', code: 'E_FORGED_CLIENT', reason: `writes under client ${client}, not its own ${c.client}` }
+    }
+    for (const struct of update.structs) {
+      if (struct.kind === 'skip') return { kind: 'reject', code: 'E_UPDATE_MALFORMED', reason: 'the update has a gap (skip struct)' }
+      if (struct.content === 'doc') return { kind: 'reject', code: 'E_UPDATE_MALFORMED', reason: 'subdocuments are not allowed' }
+    }
+    const range = update.ranges.get(c.client)
+    const clock = checkpointClockProblem(link, chain.head, Y.getState(this.#doc.store, c.client), range)
+    if (clock !== undefined) return { kind: 'reject', code: 'E_CLOCK', reason: clock }
+    // Holding the envelopes it merges (up to the head), compare: the author cannot say two things.
+    const held = this.#heldUpdates(c.sessionKey, checkpoint.from, Math.min(envelope.seq, chain.head))
+    const content = held === undefined ? undefined : checkpointContentProblem(envelope.update, held, chain.head >= envelope.seq)
+    if (content !== undefined) return { kind: 'reject', code: 'E_EQUIVOCATION', reason: `it says something else than the envelopes it merges: ${content}` }
+    const store = this.#doc.store
+    const present = (client: number, at: number): boolean => at < Y.getState(store, client) || (client === c.client && range !== undefined && at >= range.start && at < range.end)
+    for (const struct of update.structs) {
+      for (const dep of struct.deps) if (!present(dep.client, dep.clock)) return { kind: 'wait', on: dep, what: `struct ${dep.client}:${dep.clock}` }
+    }
+    for (const del of update.deletes) {
+      const last = { client: del.client, clock: del.clock + del.length - 1 }
+      if (!present(last.client, last.clock)) return { kind: 'wait', on: last, what: `struct ${last.client}:${last.clock}` }
+    }
+    const forbidden = this.#forbiddenDelete(c) ?? this.#forbiddenReplace(c)
+    if (forbidden) return { kind: 'reject', code: 'E_FORBIDDEN_DELETE', reason: forbidden }
+    return linked.kind === 'known' ? { kind: 'keep' } : { kind: 'apply' }
+  }
+
+  /**
+   * The updates that make up a session's envelopes `from`..`to` when this guard holds all of it
+   * (none when `to < from`): a checkpoint it holds from `from` (the longest within `to`), then
+   * the envelopes after it, so that comparing a session's successive checkpoints stays cheap.
+   */
+  #heldUpdates(key: string, from: number, to: number): Uint8Array[] | undefined {
+    if (to < from) return undefined
+    const hashes = this.#chains.get(key)?.hashes ?? []
+    const checkpoints = this.#checkpoints.get(key) ?? []
+    const updates: Uint8Array[] = []
+    for (let seq = from; seq <= to; seq++) {
+      const merged = checkpoints.filter((c) => c.from === seq && c.seq <= to).sort((a, b) => b.seq - a.seq)[0]
+      const hash = merged?.hash ?? hashes[seq - 1]
+      if (merged) seq = merged.seq
+      const bytes = hash === undefined ? undefined : this.#applied.get(hash)
+      const update = bytes === undefined ? undefined : updateOf(bytes)
+      if (update === undefined) return undefined
+      updates.push(update)
+    }
+    return updates
+  }
+
+  /**
+   * Applies the waiting envelopes that wait only on each other (see `closedGroup`). Only
+   * checkpoints make such cycles, so this runs while one waits: when a checkpoint arrives, when
+   * the waiting queue is full, and once the queue of `receive` calls drains if something waited
+   * or was applied since the last look. A batch of envelopes (a sync message, a bundle) costs a
+   * look per checkpoint, not one per envelope: in log order, whatever a checkpoint needs arrived
+   * before it. What a group applies is reported as released by this call's outcome when it can be
+   * (the envelope is applied, or was itself in the group), else by {@link IngressGuard.takeReleased}.
+   */
+  #settleGroups(outcome: GuardOutcome): GuardOutcome {
+    if (this.#pendingCheckpoints === 0 || !this.#changed) return outcome
+    const released = this.#applyGroups()
+    if (released.length === 0) return outcome
+    if (outcome.status === 'applied') return { ...outcome, released: [...outcome.released, ...released] }
+    if (outcome.status === 'pending' && released.includes(outcome.hash)) return { status: 'applied', hash: outcome.hash, released: released.filter((h) => h !== outcome.hash) }
+    this.#unreported.push(...released)
+    return outcome
+  }
+
+  /** Applies every group that closes, one after the other; returns the hashes applied (the groups' and what they released). */
+  #applyGroups(): string[] {
+    const released: string[] = []
+    for (let group = this.#closedGroup(); group.length > 0; group = this.#closedGroup()) released.push(...this.#applyGroup(group))
+    this.#changed = false
+    return released
+  }
+
+  /** Whether the waiting queue has no room for one more envelope from this peer (see `#wait`). */
+  #queueFull(c: Checked): boolean {
+    return (
+      (this.#pendingByPeer.get(c.peer) ?? 0) >= this.#limits.pendingPerPeer ||
+      this.#pendingHashes.size >= this.#limits.pendingCount ||
+      this.#pendingBytes + c.bytes.length > this.#limits.pendingBytes
+    )
+  }
+
+  /** The largest group of waiting envelopes that applies together, checked: members the delete rule refuses are quarantined. */
+  #closedGroup(): Checked[] {
+    const waiting: Array<GroupMember & { readonly checked: Checked }> = []
+    for (const list of this.#waiting.values()) for (const w of list) waiting.push(this.#member(w))
+    for (const list of this.#waitingOnClient.values()) for (const w of list) waiting.push(this.#member(w.envelope))
+    for (;;) {
+      const group = closedGroup(waiting, { chain: (key) => this.#chainView(key), state: (client) => Y.getState(this.#doc.store, client) }).map((m) => m.checked)
+      if (group.length === 0) return group
+      const refused = this.#refusedInGroup(group)
+      if (refused === undefined) return group
+      this.#unqueue(new Set([refused.member]))
+      this.#reject(refused.member.peer, refused.member.hash, refused.member.bytes, 'E_FORBIDDEN_DELETE', refused.reason)
+      waiting.splice(waiting.findIndex((m) => m.checked === refused.member), 1)
+    }
+  }
+
+  #member(c: Checked): GroupMember & { readonly checked: Checked } {
+    const known = this.#members.get(c)
+    if (known !== undefined) return known
+    const needs = new Map<number, number>()
+    const need = (client: number, clock: number): void => {
+      if (clock > (needs.get(client) ?? -1)) needs.set(client, clock)
+    }
+    for (const struct of c.update.structs) for (const dep of struct.deps) need(dep.client, dep.clock)
+    for (const del of c.update.deletes) need(del.client, del.clock + del.length - 1)
+    const { envelope } = c
+    const member = {
+      checked: c,
+      sessionKey: c.sessionKey,
+      client: c.client,
+      seq: envelope.seq,
+      hash: c.hash,
+      prev: toHex(envelope.prev),
+      checkpoint: envelope.checkpoint === undefined ? undefined : { from: envelope.checkpoint.from, last: toHex(envelope.checkpoint.last) },
+      ranges: c.update.ranges,
+      needs,
+    }
+    this.#members.set(c, member)
+    return member
+  }
+
+  /** The first member of a group whose deletions (or root entries) the delete rule refuses, with the refusal. */
+  #refusedInGroup(group: readonly Checked[]): { member: Checked; reason: string } | undefined {
+    const byClient = new Map<number, Array<{ readonly struct: InspectedStruct; readonly writer: Checked }>>()
+    for (const writer of group) {
+      for (const struct of writer.update.structs) {
+        let list = byClient.get(struct.client)
+        if (!list) byClient.set(struct.client, (list = []))
+        list.push({ struct, writer })
+      }
+    }
+    for (const list of byClient.values()) list.sort((a, b) => a.struct.clock - b.struct.clock)
+    this.#group = byClient
+    try {
+      // Root entries the group writes, by root and key, with the sessions that write them.
+      const entries = new Map<string, Set<string>>()
+      const rootEntries = (member: Checked): Array<{ root: string; key: string }> => {
+        const out: Array<{ root: string; key: string }> = []
+        for (const struct of member.update.structs) {
+          if (struct.kind !== 'item' || struct.parentSub === undefined || struct.clock < Y.getState(this.#doc.store, struct.client)) continue
+          const root = this.#rootOf(member, struct)
+          if (root !== undefined) out.push({ root, key: struct.parentSub })
+        }
+        return out
+      }
+      const written = new Map(group.map((member) => [member, rootEntries(member)]))
+      for (const [member, list] of written) {
+        for (const { root, key } of list) {
+          let writers = entries.get(`${root}\n${key}`)
+          if (!writers) entries.set(`${root}\n${key}`, (writers = new Set()))
+          writers.add(member.sessionKey)
+        }
+      }
+      for (const member of group) {
+        const forbidden = this.#forbiddenDelete(member) ?? this.#forbiddenReplace(member)
+        if (forbidden !== undefined) return { member, reason: forbidden }
+        // Two sessions of the group writing one root entry: one replaces the other (the document holds neither yet).
+        for (const { root, key } of written.get(member) ?? []) {
+          const others = [...(entries.get(`${root}\n${key}`) ?? [])].some((writer) => writer !== member.sessionKey)
+          if (others && !this.#deleteRule({ root, depth: 0, key, ownItem: false }, member.envelope.author)) return { member, reason: `replaces ${root}[${key}]` }
+        }
+      }
+      return undefined
+    } finally {
+      this.#group = undefined
+    }
+  }
+
+  /** The struct at `client:clock` written by a member of the group being checked (only beyond the document's clock). */
+  #groupStruct(client: number, clock: number): { struct: InspectedStruct; writer: Checked } | undefined {
+    if (this.#group === undefined || clock < Y.getState(this.#doc.store, client)) return undefined
+    const list = this.#group.get(client) ?? []
+    // The last struct starting at or before `clock` (binary search).
+    let low = 0
+    let high = list.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >> 1
+      if ((list[middle] as { struct: InspectedStruct }).struct.clock <= clock) low = middle
+      else high = middle - 1
+    }
+    // Usually the first one looked at; a checkpoint's long struct may start before shorter ones it overlaps.
+    for (let i = low; i >= 0; i--) {
+      const found = list[i] as { readonly struct: InspectedStruct; readonly writer: Checked }
+      if (found.struct.clock <= clock && clock < found.struct.clock + found.struct.length) return found
+    }
+    return undefined
+  }
+
+  /** Applies a checked group as one update (Yjs integrates its members in whatever order their structs need), then what it releases. */
+  #applyGroup(group: readonly Checked[]): string[] {
+    this.#unqueue(new Set(group))
+    Y.applyUpdate(this.#doc, Y.mergeUpdates(group.map((c) => c.envelope.update)), group.map((c) => c.envelope))
+    for (const c of group) {
+      this.#claim(c.client, c.sessionKey, c.vouched)
+      this.#extendChain(c.sessionKey, c.envelope, c.hash, c.bytes)
+    }
+    const released = group.map((c) => c.hash)
+    for (const c of group) released.push(...this.#release(c))
+    return released
+  }
+
+  /** Takes waiting envelopes out of the queue. */
+  #unqueue(members: ReadonlySet<Checked>): void {
+    for (const [key, list] of this.#waiting) {
+      const still = list.filter((w) => !members.has(w))
+      if (still.length === list.length) continue
+      if (still.length > 0) this.#waiting.set(key, still)
+      else this.#waiting.delete(key)
+    }
+    for (const [client, list] of this.#waitingOnClient) {
+      const still = list.filter((w) => !members.has(w.envelope))
+      if (still.length === list.length) continue
+      if (still.length > 0) this.#waitingOnClient.set(client, still)
+      else this.#waitingOnClient.delete(client)
+    }
+    for (const member of members) this.#forget(member)
+  }
+
 
   #reject(peer: string, hash: string | undefined, bytes: Uint8Array, code: GuardRejectionCode, reason: string): GuardOutcome {
     this.#quarantine.push({ peer, hash, code, reason, bytes })
@@ -439,6 +893,27 @@ function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
   } catch {
     return false
   }
+}
+
+/** The update of an envelope this guard already decoded once (read without checking it again). */
+function updateOf(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    decoding.readVarUint(decoder) // version
+    decoding.readVarString(decoder) // doc
+    decoding.readVarString(decoder) // author
+    decoding.readVarUint8Array(decoder) // session
+    decoding.readVarUint(decoder) // seq
+    decoding.readVarUint8Array(decoder) // prev
+    return decoding.readVarUint8Array(decoder)
+  } catch {
+    return undefined
+  }
+}
+
+/** The struct of an update that covers `client:clock`. */
+function structAt(update: InspectedUpdate, client: number, clock: number): InspectedStruct | undefined {
+  return update.structs.find((s) => s.client === client && clock >= s.clock && clock < s.clock + s.length)
 }
 
 /** Where an existing item sits: its root type, its depth below it, its map key. */

@@ -16,6 +16,7 @@
  * @module
  */
 import * as Y from 'yjs'
+import { defaultInspectLimits, inspectUpdate } from './update-inspector'
 import { CabildoError } from '../errors'
 import { MANIFEST_DOC } from './shard-set'
 import type { Space } from './space'
@@ -58,10 +59,12 @@ export async function applyDocUpdate(
   if (update.byteLength > limit) {
     throw new CabildoError('E_UPDATE_TOO_LARGE', `Update of ${update.byteLength} bytes exceeds ${limit}`, { size: update.byteLength, limit })
   }
-  try {
-    Y.decodeUpdate(update)
-  } catch (cause) {
-    throw new CabildoError('E_UPDATE_MALFORMED', `Update for ${name} could not be decoded`, { reason: String(cause) }, { cause })
+  // The guard's complete reading: decodes everything, refuses unread bytes and structs that refer
+  // to themselves (which Yjs would throw on half-way through applying them).
+  const inspected = inspectUpdate(update, { ...defaultInspectLimits, maxBytes: limit })
+  if (!inspected.ok) {
+    if (inspected.code === 'E_UPDATE_TOO_LARGE') throw new CabildoError('E_UPDATE_TOO_LARGE', `Update of ${inspected.size} bytes exceeds ${inspected.limit}`, { size: inspected.size, limit: inspected.limit })
+    throw new CabildoError('E_UPDATE_MALFORMED', `Update for ${name} could not be decoded: ${inspected.reason}`, { reason: inspected.reason })
   }
   const doc = await space.doc(name)
   Y.applyUpdate(doc, update, options.origin ?? manualSyncOrigin)

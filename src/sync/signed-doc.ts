@@ -12,23 +12,29 @@
  * ```
  *
  * The sync engine reads heads and missing envelopes from here; it never touches the Y.Doc.
+ *
+ * The log also keeps **checkpoints** (envelopes that merge a session's envelopes from its first
+ * to some `seq`): the writer signs one every `checkpointEvery` envelopes (default
+ * {@link DEFAULT_CHECKPOINT_EVERY}) or on `checkpoint()`, and those received from peers are kept
+ * too. A peer that lacks envelopes is sent the cheapest mix ({@link SignedDoc.envelopesAfter}).
  * @module
  */
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
-import { fromHexString } from 'lib0/buffer'
 import { toHex } from '../encoding/canonical'
 import { CabildoError } from '../errors'
 import type { StorageFailure } from '../storage/attach-store'
 import type { Storage } from '../storage/storage'
 import { createListenerSet } from '../transports/listener-set'
 import type { DeleteRule } from './delete-rules'
-import { decodeEnvelope, sessionClientId } from './envelope-codec'
+import { decodeEnvelope } from './envelope-codec'
 import type { EnvelopeSigner, SignatureCheck } from './envelope-signing'
 import { openEnvelopeStore, type EnvelopeStore } from './envelope-store'
 import { IngressGuard, type GuardLimits, type GuardOutcome } from './ingress-guard'
+import { SessionLog } from './session-log'
 import { SessionWriter } from './session-writer'
 import { sessionKey, type WireHead } from './sync-protocol'
+import { Voucher, type VouchedWriter, type VouchOptions, type VouchOutcome } from './vouching'
 
 /** An envelope in a document's log. */
 export interface LoggedEnvelope {
@@ -42,11 +48,23 @@ export interface LoggedEnvelope {
   readonly session: string
   /** `<author> <session>` (see `sessionKey`). */
   readonly key: string
-  /** Its sequence number in the session. */
+  /** Its sequence number in the session (a checkpoint's: the last envelope it merges). */
   readonly seq: number
-  /** Its index in the document's log: envelopes with a lower position never depend on higher ones. */
+  /**
+   * Set when the envelope is a checkpoint: it merges the session's envelopes `from` to `seq`;
+   * `last` is the hex hash of envelope `seq` (the session's head hash once it is applied).
+   */
+  readonly checkpoint?: { readonly from: number; readonly last: string }
+  /** Its place in the document's log (it grows along it): envelopes with a lower position never depend on higher ones. */
   readonly position: number
 }
+
+/**
+ * How many envelopes of a session a writer signs, at least, between two checkpoints, by default:
+ * a replica catching up receives at most this many envelopes besides a checkpoint (about 200
+ * bytes each, however small the edit), unless the checkpoint weighs more than they do.
+ */
+export const DEFAULT_CHECKPOINT_EVERY = 32
 
 /** Where received envelopes came from: a peer of one sync engine (`via`). */
 export interface EnvelopeSource {
@@ -82,6 +100,12 @@ export interface SignedDocOptions {
   readonly guardLimits?: Partial<GuardLimits>
   /** The writer's session nonce (default: random). Tests pass a fixed one. */
   readonly session?: Uint8Array
+  /**
+   * The writer signs a checkpoint of its session once this many envelopes were signed since the
+   * last one and what they cost beyond their updates reaches its size (default
+   * {@link DEFAULT_CHECKPOINT_EVERY}); 0 turns automatic checkpoints off (`checkpoint()` still makes one).
+   */
+  readonly checkpointEvery?: number
   /** Called when the writer stops (a signing failure) or the envelope log cannot be restored whole. */
   readonly onError?: (error: unknown) => void
 }
@@ -107,19 +131,38 @@ interface Header {
   readonly session: string
   readonly seq: number
   readonly update: Uint8Array
+  readonly checkpoint?: { readonly from: number; readonly last: string }
+}
+
+/** The origin of the transactions that apply a stored envelope's content missing from its document. */
+const RESTORED = Symbol('restored envelope')
+
+/**
+ * Whether `doc` holds every struct `update` writes; an update that writes none (deletions only)
+ * counts as absent, so its deletions are applied (again: applying is idempotent).
+ */
+function contentPresent(doc: Y.Doc, update: Uint8Array): boolean {
+  const { to } = Y.parseUpdateMeta(update)
+  if (to.size === 0) return false
+  for (const [client, end] of to) if (Y.getState(doc.store, client) < end) return false
+  return true
 }
 
 /** Reads the fields of an envelope the guard or the writer already validated. */
 function readHeader(bytes: Uint8Array): Header | undefined {
   try {
     const decoder = decoding.createDecoder(bytes)
-    decoding.readVarUint(decoder) // version
+    const version = decoding.readVarUint(decoder)
     decoding.readVarString(decoder) // doc
     const author = decoding.readVarString(decoder)
     const session = toHex(decoding.readVarUint8Array(decoder))
     const seq = decoding.readVarUint(decoder)
     decoding.readVarUint8Array(decoder) // prev
-    return { author, session, seq, update: decoding.readVarUint8Array(decoder) }
+    const update = decoding.readVarUint8Array(decoder)
+    // Version 2: the extension flags; the checkpoint section comes first (see envelope-codec).
+    if (version === 1 || (decoding.readVarUint(decoder) & 1) === 0) return { author, session, seq, update }
+    const from = decoding.readVarUint(decoder)
+    return { author, session, seq, update, checkpoint: { from, last: toHex(decoding.readVarUint8Array(decoder)) } }
   } catch {
     return undefined
   }
@@ -135,13 +178,18 @@ export class SignedDoc {
   /** Signs local transactions; absent when the Space has no identity. */
   readonly writer: SessionWriter | undefined
   readonly #options: SignedDocOptions
-  readonly #log: LoggedEnvelope[] = []
-  readonly #sessions = new Map<string, LoggedEnvelope[]>()
+  #log: LoggedEnvelope[] = []
+  /** Checkpoints a larger one made useless, still in `#log` until it is next read (removing them at once would cost a pass each time). */
+  readonly #superseded = new Set<LoggedEnvelope>()
+  #nextPosition = 0
+  readonly #sessions = new Map<string, SessionLog<LoggedEnvelope>>()
   /** Bytes of envelopes the guard holds as pending, by hash, to log them once released. */
   readonly #held = new Map<string, Uint8Array>()
   readonly #listeners = createListenerSet<SignedDocEvents>()
   readonly #unsaved: Uint8Array[] = []
   #store: EnvelopeStore | undefined
+  /** One vouching chain per signer did. */
+  readonly #vouchers = new Map<string, Voucher>()
   #loaded = false
   #saveQueued = false
   #closed = false
@@ -166,6 +214,7 @@ export class SignedDoc {
       onEnvelope: (bytes, hash) => this.#local(bytes, hash),
       onError: (error) => options.onError?.(error),
       ...(options.session === undefined ? {} : { session: options.session }),
+      checkpointEvery: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
     })
   }
 
@@ -179,39 +228,69 @@ export class SignedDoc {
     return this.#listeners.on(event, listener)
   }
 
-  /** The latest envelope of every session, sorted by session key. */
+  /** The head of every session (its latest sequence number, and the hash of that envelope), sorted by session key. */
   heads(): WireHead[] {
     const heads: WireHead[] = []
-    for (const chain of this.#sessions.values()) {
-      const last = chain[chain.length - 1]
-      if (last) heads.push({ author: last.author, session: last.session, seq: last.seq, hash: last.hash })
+    for (const session of this.#sessions.values()) {
+      const last = session.latest()
+      if (last) heads.push({ author: last.author, session: last.session, seq: session.head, hash: session.headHash })
     }
     return heads.sort((a, b) => compareKeys(sessionKey(a.author, a.session), sessionKey(b.author, b.session)))
   }
 
-  /** The sequence number of a session's latest envelope (0 when none). */
+  /** The sequence number of a session's latest envelope, held plainly or through a checkpoint (0 when none). */
   headSeq(key: string): number {
-    return this.#sessions.get(key)?.length ?? 0
+    return this.#sessions.get(key)?.head ?? 0
   }
 
-  /** The latest envelope of a session. */
+  /** The latest envelope of a session: the plain one at its head, or the checkpoint that reaches it. */
   head(key: string): LoggedEnvelope | undefined {
-    const chain = this.#sessions.get(key)
-    return chain?.[chain.length - 1]
+    return this.#sessions.get(key)?.latest()
   }
 
-  /** The envelope `seq` of a session, if the log holds it. */
+  /** The plain envelope `seq` of a session, if the log holds it (not when a checkpoint brought it). */
   envelopeAt(key: string, seq: number): LoggedEnvelope | undefined {
-    return this.#sessions.get(key)?.[seq - 1]
+    return this.#sessions.get(key)?.envelopeAt(seq)
   }
 
-  /** The envelopes of a session whose seq is greater than `after`, in order. */
+  /** The hex hash of envelope `seq` of a session, if known here (its own, or a checkpoint's `last`). */
+  hashAt(key: string, seq: number): string | undefined {
+    return this.#sessions.get(key)?.hashAt(seq)
+  }
+
+  /** The checkpoints the log holds of a session (none contains another). */
+  checkpointsOf(key: string): readonly LoggedEnvelope[] {
+    return this.#sessions.get(key)?.checkpoints ?? []
+  }
+
+  /**
+   * What a peer whose head of a session is `after` lacks, at the fewest bytes, in the order to
+   * apply it: the session's envelopes after `after`, or a checkpoint that reaches back to it
+   * followed by the envelopes after the checkpoint (see `planCatchUp`).
+   */
   envelopesAfter(key: string, after: number): LoggedEnvelope[] {
-    return this.#sessions.get(key)?.slice(Math.max(0, after)) ?? []
+    return this.#sessions.get(key)?.plan(after) ?? []
+  }
+
+  /**
+   * Signs a checkpoint of this replica's session (its envelopes from the first to the latest,
+   * once every local transaction so far is signed), logs it and announces it like a local
+   * envelope. Resolves with it, or `undefined` when there is nothing to merge or no writer.
+   */
+  async checkpoint(): Promise<LoggedEnvelope | undefined> {
+    const hash = await this.writer?.checkpoint()
+    if (hash === undefined) return undefined
+    const log = this.log()
+    for (let i = log.length - 1; i >= 0; i--) if (log[i]?.hash === hash) return log[i]
+    return undefined
   }
 
   /** Every envelope of the document, in log (causal) order. */
   log(): readonly LoggedEnvelope[] {
+    if (this.#superseded.size > 0) {
+      this.#log = this.#log.filter((entry) => !this.#superseded.has(entry))
+      this.#superseded.clear()
+    }
     return this.#log
   }
 
@@ -219,29 +298,79 @@ export class SignedDoc {
    * Passes an envelope from `source` through the guard; an applied envelope (and every waiting
    * one it released) joins the log and is announced. Never throws for bad input.
    */
-  async receive(bytes: Uint8Array, source: EnvelopeSource): Promise<GuardOutcome> {
-    const outcome = await this.guard.receive(bytes, source.peerId)
-    if (outcome.status === 'pending') {
-      this.#held.set(outcome.hash, bytes)
-    } else if (outcome.status === 'applied') {
-      const fresh: LoggedEnvelope[] = []
-      const first = this.#record(bytes, outcome.hash)
-      if (first) fresh.push(first)
-      for (const hash of outcome.released) {
-        const held = this.#held.get(hash)
-        this.#held.delete(hash)
-        const entry = held && this.#record(held, hash)
-        if (entry) fresh.push(entry)
-      }
-      this.#announce(fresh, source)
+  receive(bytes: Uint8Array, source: EnvelopeSource): Promise<GuardOutcome> {
+    return this.#admit(bytes, source.peerId, source)
+  }
+
+  /**
+   * Applies a plain Yjs V1 update written by an identity this replica admitted (a relay's plain
+   * y-websocket client), as an envelope signed by `options.signer` (default: the document's own
+   * signer) with a `vouched` section naming the writer's identity for every Yjs client the update
+   * writes under (see `Voucher`). The envelope passes this document's guard and joins the log as
+   * the replica's own, so every sync engine sends it on. Refusals change nothing and come back as
+   * `rejected` with their code.
+   * @throws CabildoError `E_ARGUMENT` when there is no signer (none given, and the Space has no identity) or the identity is unusable.
+   */
+  applyVouched(update: Uint8Array, writer: VouchedWriter, options: VouchOptions = {}): Promise<VouchOutcome> {
+    const signer = options.signer ?? this.#options.signer
+    if (signer === undefined) {
+      return Promise.reject(new CabildoError('E_ARGUMENT', `"${this.name}" has no signer to vouch for plain updates with`, { argument: 'signer', reason: 'missing' }))
     }
-    if (this.#held.size > this.guard.pending) this.#forgetRefusedHeld()
+    let voucher = this.#vouchers.get(signer.did)
+    if (voucher === undefined) {
+      voucher = new Voucher({ doc: this.doc, docId: this.docId, signer, guard: this.guard, commit: (bytes, peer) => this.#admit(bytes, peer, undefined) })
+      this.#vouchers.set(signer.did, voucher)
+    }
+    return voucher.vouch(update, writer, options.limits)
+  }
+
+  /** Passes an envelope through the guard; what it applies joins the log, announced as from `source` (undefined: made here). */
+  async #admit(bytes: Uint8Array, peer: string, source: EnvelopeSource | undefined): Promise<GuardOutcome> {
+    const outcome = await this.guard.receive(bytes, peer)
+    const items: Array<{ bytes: Uint8Array; hash: string }> = []
+    if (outcome.status === 'pending') this.#held.set(outcome.hash, bytes)
+    else if (outcome.status === 'applied') items.push({ bytes, hash: outcome.hash })
+    // Waiting envelopes it released, and those a group applied that no outcome lists.
+    for (const hash of [...(outcome.status === 'applied' ? outcome.released : []), ...this.guard.takeReleased()]) {
+      const held = this.#held.get(hash)
+      this.#held.delete(hash)
+      if (held) items.push({ bytes: held, hash })
+    }
+    if (items.length > 0) this.#announce(this.#recordAll(items), source)
+    if (this.#held.size > this.guard.pending) this.#forgetSettledHeld()
     return outcome
   }
 
-  /** Waiting envelopes refused when released are in quarantine: stop holding their bytes. */
-  #forgetRefusedHeld(): void {
-    for (const entry of this.guard.quarantine()) if (entry.hash !== undefined) this.#held.delete(entry.hash)
+  /** Waiting envelopes refused when released, or found covered by a checkpoint, no longer wait: stop holding their bytes. */
+  #forgetSettledHeld(): void {
+    for (const hash of this.#held.keys()) if (!this.guard.isPending(hash)) this.#held.delete(hash)
+  }
+
+  /**
+   * Records envelopes the guard applied together; a group released at once (see the guard's
+   * groups) may list an envelope before the one it follows in its session, so each is recorded
+   * once its session's log can take it.
+   */
+  #recordAll(items: ReadonlyArray<{ readonly bytes: Uint8Array; readonly hash: string }>): LoggedEnvelope[] {
+    const fresh: LoggedEnvelope[] = []
+    let waiting = items.map((item) => ({ ...item, header: readHeader(item.bytes) }))
+    for (let progress = true; progress && waiting.length > 0; ) {
+      const before = waiting.length
+      waiting = waiting.filter((item) => {
+        if (!item.header || !this.#fits(item.header)) return true
+        const entry = this.#record(item.bytes, item.hash, item.header)
+        if (entry) fresh.push(entry)
+        return false
+      })
+      progress = waiting.length < before
+    }
+    return fresh
+  }
+
+  /** Whether the log of the envelope's session can take it now. */
+  #fits(header: Header): boolean {
+    const head = this.headSeq(sessionKey(header.author, header.session))
+    return header.checkpoint === undefined ? header.seq === head + 1 : header.checkpoint.from - 1 <= head
   }
 
   #local(bytes: Uint8Array, hash: string): void {
@@ -250,15 +379,29 @@ export class SignedDoc {
     if (entry) this.#announce([entry], undefined)
   }
 
-  /** Appends an envelope to its session's chain and to the log; `undefined` if it does not extend the chain. */
+  /**
+   * Appends an envelope to its session and to the log; `undefined` if it does not extend the
+   * session (or is a checkpoint contained in one already held). Checkpoints it contains leave the log.
+   */
   #record(bytes: Uint8Array, hash: string, header = readHeader(bytes)): LoggedEnvelope | undefined {
     if (!header) return undefined
     const key = sessionKey(header.author, header.session)
-    let chain = this.#sessions.get(key)
-    if (!chain) this.#sessions.set(key, (chain = []))
-    if (header.seq !== chain.length + 1) return undefined
-    const entry: LoggedEnvelope = { bytes, hash, author: header.author, session: header.session, key, seq: header.seq, position: this.#log.length }
-    chain.push(entry)
+    let session = this.#sessions.get(key)
+    if (!session) this.#sessions.set(key, (session = new SessionLog()))
+    const entry: LoggedEnvelope = {
+      bytes,
+      hash,
+      author: header.author,
+      session: header.session,
+      key,
+      seq: header.seq,
+      ...(header.checkpoint === undefined ? {} : { checkpoint: header.checkpoint }),
+      position: this.#nextPosition,
+    }
+    const { added, superseded } = session.add(entry)
+    if (!added) return undefined
+    this.#nextPosition++
+    for (const gone of superseded) this.#superseded.add(gone)
     this.#log.push(entry)
     return entry
   }
@@ -295,7 +438,7 @@ export class SignedDoc {
   async load(storage: Storage | undefined, options: SignedDocLoadOptions = {}): Promise<void> {
     if (storage !== undefined) {
       const store = await openEnvelopeStore(storage, this.name, {
-        snapshot: () => this.#log.map((entry) => entry.bytes),
+        snapshot: () => this.log().map((entry) => entry.bytes),
         ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
         ...(options.onStorageError === undefined ? {} : { onError: options.onStorageError }),
       })
@@ -323,7 +466,11 @@ export class SignedDoc {
     const seen = new Set<string>()
     let waiting: Array<{ bytes: Uint8Array; hash: string; header: Header }> = []
     const place = (item: { bytes: Uint8Array; hash: string; header: Header }): boolean => {
-      if (item.header.seq !== this.headSeq(sessionKey(item.header.author, item.header.session)) + 1) return false
+      if (!this.#fits(item.header)) return false
+      // A store other processes write to (a cluster's shared database) may have gained envelopes
+      // between the document's load and this one: their content is applied from the envelope
+      // itself (as trusted as the document's own records), so the chain never runs ahead of it.
+      if (!contentPresent(this.doc, item.header.update)) Y.applyUpdate(this.doc, item.header.update, RESTORED)
       this.guard.recordLocal(item.bytes)
       this.#record(item.bytes, item.hash, item.header)
       return true
@@ -337,8 +484,9 @@ export class SignedDoc {
       }
       if (seen.has(decoded.hash)) continue
       seen.add(decoded.hash)
-      const { author, session, seq, update } = decoded.envelope
-      const item = { bytes, hash: decoded.hash, header: { author, session: toHex(session), seq, update } }
+      const { author, session, seq, update, checkpoint } = decoded.envelope
+      const header: Header = { author, session: toHex(session), seq, update, ...(checkpoint === undefined ? {} : { checkpoint: { from: checkpoint.from, last: toHex(checkpoint.last) } }) }
+      const item = { bytes, hash: decoded.hash, header }
       if (!place(item)) waiting.push(item)
     }
     for (let progress = true; progress && waiting.length > 0; ) {
@@ -362,14 +510,11 @@ export class SignedDoc {
    */
   unsigned(): UnsignedContent {
     const covered = new Map<number, number>()
-    for (const chain of this.#sessions.values()) {
-      const first = chain[0]
-      if (!first) continue
-      const client = sessionClientId(first.author, fromHexString(first.session))
-      for (const entry of chain) {
-        const header = readHeader(entry.bytes)
-        if (!header) continue
-        const end = Y.parseUpdateMeta(header.update).to.get(client) ?? 0
+    for (const entry of this.log()) {
+      const header = readHeader(entry.bytes)
+      if (!header) continue
+      // The session's own client, or a client the envelope vouched for: the guard let no other in.
+      for (const [client, end] of Y.parseUpdateMeta(header.update).to) {
         if (end > (covered.get(client) ?? 0)) covered.set(client, end)
       }
     }

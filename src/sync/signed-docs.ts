@@ -12,6 +12,7 @@
  * @module
  */
 import type * as Y from 'yjs'
+import { CabildoError } from '../errors'
 import type { StorageFailure } from '../storage/attach-store'
 import type { Storage } from '../storage/storage'
 import { createListenerSet } from '../transports/listener-set'
@@ -19,8 +20,9 @@ import type { DeleteRule } from './delete-rules'
 import type { EnvelopeSigner, SignatureCheck } from './envelope-signing'
 import type { GuardLimits, QuarantineEntry } from './ingress-guard'
 import type { PreparedDoc } from './shard-set'
-import { SignedDoc } from './signed-doc'
+import { SignedDoc, type LoggedEnvelope } from './signed-doc'
 import { createSignatureCheck } from './signature-check'
+import type { VouchedWriter, VouchOptions, VouchOutcome } from './vouching'
 
 /** Options of {@link SignedDocs}. */
 export interface SignedDocsOptions {
@@ -40,6 +42,12 @@ export interface SignedDocsOptions {
   readonly deleteRule?: DeleteRule
   /** The guards' limits. */
   readonly guardLimits?: Partial<GuardLimits>
+  /**
+   * Each document's writer signs a checkpoint of its session once this many envelopes were
+   * signed since the last one (and what they cost beyond their updates reaches its size); default
+   * `DEFAULT_CHECKPOINT_EVERY` (32), 0 turns automatic checkpoints off.
+   */
+  readonly checkpointEvery?: number
 }
 
 /** The events of {@link SignedDocs}. */
@@ -87,7 +95,7 @@ export class SignedDocs {
    * loaded (`load`), to make it durable (`flush`) and when it goes away (`close`).
    */
   attach(name: string, doc: Y.Doc): PreparedDoc {
-    const { signer, deleteRule, guardLimits, storage, compactEvery, onStorageError } = this.#options
+    const { signer, deleteRule, guardLimits, storage, compactEvery, onStorageError, checkpointEvery } = this.#options
     const signed = new SignedDoc({
       name,
       docId: `${this.spaceId}/${name}`,
@@ -96,6 +104,7 @@ export class SignedDocs {
       ...(signer === undefined ? {} : { signer }),
       ...(deleteRule === undefined ? {} : { deleteRule }),
       ...(guardLimits === undefined ? {} : { guardLimits }),
+      ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
       onError: (error) => this.#listeners.emit('error', { doc: name, error }),
     })
     return {
@@ -119,6 +128,30 @@ export class SignedDocs {
   /** The loaded signed document called `name`, if it is open. */
   get(name: string): SignedDoc | undefined {
     return this.#docs.get(name)
+  }
+
+  /**
+   * Applies a plain Yjs V1 update to the open document `name` as an envelope signed by
+   * `options.signer` (default: this Space's identity), vouching that `writer.identity` wrote it
+   * (see `SignedDoc.applyVouched`).
+   * @throws CabildoError `E_NOT_FOUND` when the document is not open, `E_ARGUMENT` without a signer.
+   */
+  applyVouched(name: string, update: Uint8Array, writer: VouchedWriter, options?: VouchOptions): Promise<VouchOutcome> {
+    const signed = this.#docs.get(name)
+    if (signed === undefined) return Promise.reject(new CabildoError('E_NOT_FOUND', `Document "${name}" is not open`, { kind: 'document', id: name }))
+    return signed.applyVouched(update, writer, options)
+  }
+
+  /**
+   * Signs a checkpoint of this replica's session of the open document `name` (see
+   * `SignedDoc.checkpoint`): peers catching up later receive it instead of every envelope it merges.
+   * Resolves with it, or `undefined` when there is nothing to merge or no identity.
+   * @throws CabildoError `E_NOT_FOUND` when the document is not open.
+   */
+  checkpoint(name: string): Promise<LoggedEnvelope | undefined> {
+    const signed = this.#docs.get(name)
+    if (signed === undefined) return Promise.reject(new CabildoError('E_NOT_FOUND', `Document "${name}" is not open`, { kind: 'document', id: name }))
+    return signed.checkpoint()
   }
 
   /** Every loaded signed document, in the order they were opened (the manifest first). */

@@ -80,6 +80,14 @@ export interface SpaceOptions {
   readonly storage?: Storage
   /** Compact a document's store once it holds this many records (default 500). */
   readonly compactEvery?: number
+  /**
+   * Sign a checkpoint of this replica's session of a document (one envelope merging its
+   * envelopes so far, which peers catching up receive instead of each of them) once this many
+   * envelopes were signed since the last one and what they cost beyond their updates reaches its
+   * size. Default 32; 0 turns automatic checkpoints off (`space.signedDocs.checkpoint(name)`
+   * still makes one).
+   */
+  readonly checkpointEvery?: number
   /** Called with every storage failure (disk full, quota exceeded, ...); the Space stays usable in memory. */
   readonly onStorageError?: (error: StorageFailure) => void
 }
@@ -125,6 +133,7 @@ export class Space {
       ...(options.storage === undefined ? {} : { storage: options.storage }),
       ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
       ...(options.onStorageError === undefined ? {} : { onStorageError: options.onStorageError }),
+      ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     })
     this.#shards = new ShardSet({
       prepare: (name, doc) => this.signedDocs.attach(name, doc),

@@ -489,8 +489,8 @@ class Engine implements SyncEngine {
     for (const head of message.heads) {
       const key = sessionKey(head.author, head.session)
       if ((known.get(key) ?? 0) < head.seq) known.set(key, head.seq)
-      const mine = signed.envelopeAt(key, head.seq)
-      if (mine && mine.hash !== head.hash) {
+      const mine = signed.hashAt(key, head.seq)
+      if (mine !== undefined && mine !== head.hash) {
         this.#stats.forks++ // the author signed two different envelopes at this seq: theirs cannot extend ours
         continue
       }
@@ -545,7 +545,8 @@ class Engine implements SyncEngine {
         const key = sessionKey(author, session)
         const have = signed.headSeq(key)
         if (have >= seq) return // released meanwhile
-        if (have < seq - 1) {
+        // A checkpoint needs the envelope before its first; anything else, the one before it.
+        if (have < (decoded.envelope.checkpoint?.from ?? seq) - 1) {
           const earlier = wants.get(key)
           if (!earlier || earlier.after > have) wants.set(key, { author, session, after: have })
         } else askHeads = true

@@ -45,7 +45,7 @@ export function ticketBehaviour(acts: SpaceActs, options: TicketLifecycleOptions
 } {
   const resolveEntity = async (entity: Entity<typeof ServiceTicket>, extra?: PolicyRecord): Promise<TicketView> => {
     const value = entity.get().value
-    const entries = await acts.read(entity.shard, isTicketAct(entity.id))
+    const entries = await acts.readAbout(entity.shard, entity.id, isTicketAct(entity.id))
     const authorize = await acts.authorizer(value.district ?? '')
     return resolveTicket({ id: entity.id, agency: value.agency_responsible }, extra ? [...entries, extra] : entries, authorize, options)
   }

@@ -160,7 +160,14 @@ export function inspectUpdate(
       const deps: StructId[] = []
       for (const ref of [struct.origin, struct.rightOrigin, struct.parent]) {
         const id = idOf(ref)
-        if (id) deps.push(id)
+        if (id === undefined) continue
+        // A struct can only refer to what existed when it was written: of its own client, only
+        // earlier clocks. Yjs throws half-way through integrating a struct that refers to itself
+        // or to a later one, after part of the update has changed the document.
+        if (id.client === client && id.clock >= clock) {
+          return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `struct ${client}:${clock} refers to ${id.client}:${id.clock}, not written before it` }
+        }
+        deps.push(id)
       }
       const content = contentKindOf(struct.content)
       structs.push({

@@ -15,3 +15,5 @@ export { attackSession, craftUpdate, sealEnvelope, type Attack, type EnvelopeAtt
 export { forgedClient, censorshipRange, anonymousDelete, equivocation } from './byzantine/authorship-attacks'
 export { truncatedEnvelope, bitFlippedEnvelope, replayedEnvelope, oversizedEnvelope, v2BombUpdate, v2Bomb, signedV2Bomb, garbageMessage } from './byzantine/damage-attacks'
 export { ByzantinePeer, type ByzantinePeerOptions, type SeenSession } from './byzantine/byzantine-peer'
+export * from './simulator/index'
+export * from './malformed/index'

@@ -1,0 +1,30 @@
+/**
+ * One system × workload, in this process: `node --expose-gc --import tsx bench/compare/child.ts '<json>'`
+ * with `{ system, workload, size, seed, capMs }`. Prints one line `RESULT <json>` at the end.
+ * @module
+ */
+import type { System } from './system'
+import { runBudget, runText, runTickets, type RunResult } from './harness'
+
+interface ChildArgs {
+  readonly system: string
+  readonly workload: RunResult['workload']
+  readonly size: number
+  readonly seed: number
+  readonly capMs: number
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs
+const { system } = (await import(`./systems/${args.system}.ts`)) as { system: System }
+const result =
+  args.workload === 'civic311'
+    ? await runTickets(system, args.size, args.seed, args.capMs)
+    : args.workload === 'budget'
+      ? await runBudget(system, args.size, args.seed)
+      : await runText(system, args.seed, args.capMs)
+// CPU seconds of the whole process (every thread): steadier than wall time on a shared machine.
+const cpu = process.cpuUsage()
+result.figures['cpuS'] = (cpu.user + cpu.system) / 1e6
+console.log(`RESULT ${JSON.stringify(result)}`)
+// WASM-backed systems and Yjs observers may keep handles; the result is out, so stop here.
+process.exit(0)

@@ -1,0 +1,278 @@
+/**
+ * Runs one workload on one system, in this process, and returns its raw figures. The driver
+ * (`main.ts`) starts one process per system × workload with `--expose-gc`, so heap figures only
+ * hold that system's data.
+ *
+ * A phase of many small writes (creates, updates, keystrokes) runs one transaction per item
+ * until it has taken `capMs`; what is left then runs through the system's bulk path (one
+ * transaction per 1,000 items) so that later figures still see the whole state. The per-item
+ * figure is then the mean over the items done one by one, and the result says how many those were.
+ * @module
+ */
+import { performance } from 'node:perf_hooks'
+import { partBytes, type System } from './system'
+import {
+  MONTH,
+  budgetWorkload,
+  syntheticTrace,
+  ticket,
+  ticketWorkload,
+  type TicketUpdate,
+} from './workloads'
+
+/** Raw figures of one run, by name (units in the names: `Ms`, `Us`, `Bytes`, `MB`). */
+export type Figures = Record<string, number>
+
+/** What one child process reports. */
+export interface RunResult {
+  readonly system: string
+  readonly workload: 'civic311' | 'budget' | 'text'
+  readonly size: number
+  readonly description: string
+  readonly figures: Figures
+  readonly notes: string[]
+}
+
+declare const gc: (() => void) | undefined
+
+/** Heap plus external memory (WASM memories and array buffers live outside the JS heap), after full collections. */
+function memory(): number {
+  if (typeof gc === 'function') {
+    gc()
+    gc()
+  }
+  const m = process.memoryUsage()
+  return m.heapUsed + m.external
+}
+
+const now = (): number => performance.now()
+const MB = 1024 * 1024
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+interface PhaseResult {
+  /** Items done one by one. */
+  readonly single: number
+  /** Time of those. */
+  readonly singleMs: number
+  /** Each of those items' time, in ms. */
+  readonly times: number[]
+  /** Time of the bulk remainder. */
+  readonly bulkMs: number
+}
+
+async function phase<T>(
+  items: readonly T[],
+  one: (item: T) => void | Promise<void>,
+  bulk: (items: T[]) => void | Promise<void>,
+  capMs: number,
+  yieldEvery = 0,
+): Promise<PhaseResult> {
+  const times: number[] = []
+  const start = now()
+  let k = 0
+  for (; k < items.length; k++) {
+    const t = now()
+    const pending = one(items[k] as T)
+    if (pending) await pending
+    times.push(now() - t)
+    if (yieldEvery > 0 && k % yieldEvery === yieldEvery - 1) await tick()
+    if (now() - start > capMs) {
+      k++
+      break
+    }
+  }
+  const singleMs = now() - start
+  const bulkStart = now()
+  for (let from = k; from < items.length; from += 1000) {
+    const pending = bulk(items.slice(from, from + 1000))
+    if (pending) await pending
+    if (yieldEvery > 0) await tick()
+  }
+  return { single: k, singleMs, times, bulkMs: now() - bulkStart }
+}
+
+const median = (values: readonly number[]): number => {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] as number
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = now()
+  const value = await fn()
+  return [value, now() - t]
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`bench check failed: ${what}`)
+}
+
+/** civic311 (create, update, size, load, one month) and sync (one day's catch-up) on tickets. */
+export async function runTickets(system: System, n: number, seed: number, capMs: number): Promise<RunResult> {
+  const w = ticketWorkload(seed, n)
+  const notes: string[] = []
+  const figures: Figures = { tickets: n, updates: w.updates.length }
+  // Tickets are made one at a time from their index: the workload holds an index array, not N records.
+  const indices = Array.from({ length: n }, (_, i) => i)
+  const base = memory()
+  const a = await system.tickets(true)
+  const created = await phase(
+    indices,
+    (i) => a.create(i, ticket(seed, n, i)),
+    (batch) => a.createBulk(batch.map((i) => [i, ticket(seed, n, i)] as const)),
+    capMs,
+  )
+  const [, settleMs] = await timed(() => a.settle())
+  figures['createUs'] = ((created.singleMs + (created.single === n ? settleMs : 0)) * 1000) / created.single
+  figures['createTotalMs'] = created.singleMs + created.bulkMs + settleMs
+  if (created.single < n) notes.push(`create: ${created.single} of ${n} tickets one transaction each within the ${capMs / 1000} s cap, the rest in bulk`)
+
+  const updated = await phase(w.updates, (u) => a.update(u), (us) => a.updateBulk(us), capMs)
+  const [, updateSettleMs] = await timed(() => a.settle())
+  const done = w.updates.slice(0, updated.single)
+  const kindTimes = (kind: TicketUpdate['kind']): number[] => updated.times.filter((_, i) => (done[i] as TicketUpdate).kind === kind)
+  figures['updateUs'] = ((updated.singleMs + (updated.single === w.updates.length ? updateSettleMs : 0)) * 1000) / updated.single
+  figures['transitionMedianUs'] = median(kindTimes('transition')) * 1000
+  figures['noteMedianUs'] = median(kindTimes('note')) * 1000
+  if (updated.single < w.updates.length) notes.push(`update: ${updated.single} of ${w.updates.length} updates one transaction each within the cap, the rest in bulk`)
+  figures['heapMB'] = (memory() - base) / MB
+
+  const [full, encodeMs] = await timed(() => a.encodeFull())
+  figures['encodeMs'] = encodeMs
+  figures['fullBytes'] = partBytes(full)
+  figures['bytesPerTicket'] = partBytes(full) / n
+  figures['parts'] = full.length
+
+  const b = await system.tickets(false)
+  const [, loadMs] = await timed(() => b.apply(full))
+  const [count, readMs] = await timed(() => b.readAll())
+  check(count === n, `fresh replica read ${count} of ${n} tickets`)
+  figures['loadMs'] = loadMs
+  figures['readMs'] = readMs
+  figures['loadReadMs'] = loadMs + readMs
+
+  const c = await system.tickets(false)
+  const [monthCount, monthMs] = await timed(() => c.loadMonth(full, MONTH))
+  await c.close()
+  figures['monthMs'] = monthMs
+  figures['monthTickets'] = monthCount
+
+  // Refusals of our own envelopes are a finding, not a reason to lose the run's other figures.
+  const refusals = (refused: string[], what: string): void => {
+    if (refused.length === 0) return
+    figures[what === 'signed load' ? 'signedLoadRefused' : 'signedSyncRefused'] = refused.length
+    const codes = [...new Set(refused.map((r) => r.replace(/^[^:]*: /, '').slice(0, 120)))].slice(0, 3)
+    notes.push(`${what}: the guards refused ${refused.length} of the writer's own envelopes (${codes.join('; ')})`)
+  }
+  const s = a.signed ? await system.tickets(false) : undefined
+  if (a.signed && s?.signed) {
+    const [bundle, exportMs] = await timed(() => (a.signed as NonNullable<typeof a.signed>).exportAll())
+    const [refused, importMs] = await timed(() => (s.signed as NonNullable<typeof s.signed>).importBundle(bundle))
+    refusals(refused, 'signed load')
+    if (refused.length === 0) check((await s.readAll()) === n, 'signed replica read every ticket')
+    figures['signedFullBytes'] = bundle.length
+    figures['signedExportMs'] = exportMs
+    figures['signedLoadMs'] = importMs
+  }
+
+  // One day: new tickets and updates on the writer, then catch-up by state vector.
+  const dayIndices = Array.from({ length: w.dayNew }, (_, k) => n + k)
+  const dayCreated = await phase(dayIndices, (i) => a.create(i, ticket(seed, n, i)), (batch) => a.createBulk(batch.map((i) => [i, ticket(seed, n, i)] as const)), capMs)
+  const dayUpdated = await phase(w.dayUpdates, (u) => a.update(u), (us) => a.updateBulk(us), capMs)
+  await a.settle()
+  if (dayCreated.single < w.dayNew || dayUpdated.single < w.dayUpdates.length) notes.push('day: part of the day\'s writes in bulk (cap)')
+  const token = await b.since()
+  const [diff, syncEncodeMs] = await timed(() => a.encodeSince(token))
+  const [, syncApplyMs] = await timed(() => b.apply(diff))
+  check((await b.readAll()) === n + w.dayNew, 'caught-up replica has the day\'s tickets')
+  figures['dayNew'] = w.dayNew
+  figures['dayUpdates'] = w.dayUpdates.length
+  figures['syncBytes'] = partBytes(diff)
+  figures['syncEncodeMs'] = syncEncodeMs
+  figures['syncApplyMs'] = syncApplyMs
+  figures['syncMs'] = syncEncodeMs + syncApplyMs
+
+  if (a.signed && s?.signed) {
+    const heads = await s.signed.heads()
+    const [bundle, exportMs] = await timed(() => (a.signed as NonNullable<typeof a.signed>).exportSince(heads))
+    const [refused, importMs] = await timed(() => (s.signed as NonNullable<typeof s.signed>).importBundle(bundle))
+    refusals(refused, 'signed catch-up')
+    if (refused.length === 0) check((await s.readAll()) === n + w.dayNew, 'signed replica caught up')
+    figures['signedSyncBytes'] = bundle.length
+    figures['signedSyncMs'] = exportMs + importMs
+    await s.close()
+  }
+  await b.close()
+  await a.close()
+  return { system: system.name, workload: 'civic311', size: n, description: system.description, figures, notes }
+}
+
+/** The budget: ingest, verify, fold, outcome, then one ballot at a time. */
+export async function runBudget(system: System, ballots: number, seed: number): Promise<RunResult> {
+  const w = await budgetWorkload(seed, ballots)
+  const figures: Figures = { ballots }
+  const r = await system.budget()
+  await r.setup(w)
+  const [, ingestMs] = await timed(() => r.ingest(w.ballots, 1000))
+  figures['ingestMs'] = ingestMs
+  figures['fullBytes'] = partBytes(await r.encodeFull())
+  const [verified, verifyMs] = await timed(() => r.verify())
+  check(verified === ballots, `verified ${verified} of ${ballots}`)
+  figures['verifyMs'] = verifyMs
+  figures['verifyUs'] = (verifyMs * 1000) / ballots
+  figures['verifiesPerSec'] = ballots / (verifyMs / 1000)
+  const [counted, foldMs] = await timed(() => r.fold())
+  check(counted === ballots, `counted ${counted} of ${ballots}`)
+  figures['foldMs'] = foldMs
+  const [selected, outcomeMs] = await timed(() => r.outcome())
+  figures['outcomeMs'] = outcomeMs
+  figures['selected'] = selected.length
+  const [, warmMs] = await timed(() => r.warm())
+  figures['firstViewMs'] = warmMs
+  const times: number[] = []
+  let last = 0
+  for (const ballot of w.extra) {
+    const [n, ms] = await timed(() => r.addBallot(ballot))
+    times.push(ms)
+    last = n
+  }
+  check(last === ballots + w.extra.length, `incremental count ${last}`)
+  figures['incrementalMedianMs'] = median(times)
+  await r.close()
+  return { system: system.name, workload: 'budget', size: ballots, description: system.description, figures, notes: [`outcome: ${selected.join(' ')}`] }
+}
+
+/** The proposal body: apply an editing trace keystroke by keystroke, then encode and load. */
+export async function runText(system: System, seed: number, capMs: number): Promise<RunResult> {
+  const trace = syntheticTrace(seed)
+  const ops = trace.pos.length
+  const notes = [`trace: ${trace.label}`]
+  const indices = Array.from({ length: ops }, (_, k) => k)
+  const base = memory()
+  const a = await system.text(true)
+  const applied = await phase(
+    indices,
+    (k) => (trace.chars[k] === '' ? a.delete(trace.pos[k] as number) : a.insert(trace.pos[k] as number, trace.chars[k] as string)),
+    (batch) => a.bulk(trace.pos, trace.chars, batch[0] as number, (batch[batch.length - 1] as number) + 1),
+    capMs,
+    1000,
+  )
+  const [, settleMs] = await timed(() => a.settle())
+  check(a.text().length === trace.finalLength, `text length ${a.text().length}, expected ${trace.finalLength}`)
+  if (applied.single < ops) notes.push(`${applied.single} of ${ops} edits one transaction each within the cap, the rest in bulk`)
+  const figures: Figures = {
+    ops,
+    opUs: ((applied.singleMs + (applied.single === ops ? settleMs : 0)) * 1000) / applied.single,
+    heapMB: (memory() - base) / MB,
+  }
+  const [full, encodeMs] = await timed(() => a.encodeFull())
+  figures['encodeMs'] = encodeMs
+  figures['fullBytes'] = partBytes(full)
+  const b = await system.text(false)
+  const [text, loadMs] = await timed(() => b.load(full))
+  check(text === a.text(), 'fresh replica has the same text')
+  figures['loadMs'] = loadMs
+  await b.close()
+  await a.close()
+  return { system: system.name, workload: 'text', size: ops, description: system.description, figures, notes }
+}
