@@ -87,7 +87,7 @@ export { IngressGuard, defaultGuardLimits, type IngressGuardOptions, type GuardO
 export { Voucher, defaultVouchLimits, type VoucherOptions, type VouchedWriter, type VouchOptions, type VouchOutcome, type VouchRejectionCode } from './sync/vouching'
 export { trimUpdate } from './sync/update-trim'
 export { civicDeleteRule, allowAllDeletes, type DeleteRule, type DeleteTarget } from './sync/delete-rules'
-export { SignedDoc, compareKeys, type LoggedEnvelope, type EnvelopeSource, type SignedDocEvents, type SignedDocOptions, type SignedDocLoadOptions, type UnsignedContent } from './sync/signed-doc'
+export { SignedDoc, compareKeys, DEFAULT_CHECKPOINT_EVERY, type LoggedEnvelope, type EnvelopeSource, type SignedDocEvents, type SignedDocOptions, type SignedDocLoadOptions, type UnsignedContent } from './sync/signed-doc'
 export { SignedDocs, type SignedDocsOptions, type SignedDocsEvents, type DocQuarantineEntry } from './sync/signed-docs'
 export { openEnvelopeStore, ENVELOPE_STORE_SUFFIX, type EnvelopeStore, type EnvelopeStoreOptions } from './sync/envelope-store'
 export type { PreparedDoc } from './sync/shard-set'

@@ -20,6 +20,7 @@ export interface PostgresQueryResult {
 
 /** A connection taken from a pool for a transaction. */
 export interface PostgresPoolClient {
+  /** Runs one SQL statement on this connection. */
   query(text: string, values?: unknown[]): Promise<PostgresQueryResult>
   /** Returns the connection to its pool; with an error, closes it instead (its state is unknown). */
   release(error?: Error | boolean): void
@@ -27,8 +28,11 @@ export interface PostgresPoolClient {
 
 /** A `pg` pool (`new pg.Pool(...)`), or anything with the same three methods. */
 export interface PostgresPool {
+  /** Runs one SQL statement on any free connection. */
   query(text: string, values?: unknown[]): Promise<PostgresQueryResult>
+  /** Checks out a connection (for a transaction); give it back with `release()`. */
   connect(): Promise<PostgresPoolClient>
+  /** Closes every connection of the pool. */
   end(): Promise<void>
 }
 

@@ -14,7 +14,7 @@
  */
 import { storageError, type StorageOperation } from '../../storage/storage-errors'
 
-/** How operations are retried after a transient failure (see {@link isTransient}). */
+/** How operations are retried after a transient failure (connection refused, reset or timed out, a server shutting down or starting). */
 export interface PostgresRetryOptions {
   /** Tries per operation, the first included (default 5). `1` disables retries. */
   readonly attempts?: number

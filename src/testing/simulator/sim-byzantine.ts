@@ -92,6 +92,7 @@ export class SimByzantine {
     return sent
   }
 
+  /** Leaves the network. */
   close(): void {
     this.peer.close()
   }
