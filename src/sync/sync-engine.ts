@@ -87,8 +87,11 @@ export interface SyncEngineOptions {
    * Also forward envelopes that arrived from elsewhere (another peer, another engine of the
    * Space) to this transport's peers that may lack them. For a hub: a relay, or a replica
    * bridging two transports. Peers that all reach each other do not need it (default false).
+   * `'from-other-transports'` forwards only what arrived through another engine of the Space:
+   * for a transport whose peers all reach each other but not this Space's other peers (the
+   * members of a relay cluster on their Redis bus); presence is still forwarded as with `true`.
    */
-  readonly relay?: boolean
+  readonly relay?: boolean | 'from-other-transports'
   /**
    * Every this many milliseconds, exchange heads with every peer again (and say hello again to
    * peers that never answered), to recover messages a lossy transport dropped. 0 turns it off.
@@ -227,6 +230,8 @@ class Engine implements SyncEngine {
   readonly #limits: SyncLimits
   readonly #eager: boolean
   readonly #relay: boolean
+  /** Forward only what arrived through another engine: this transport's peers all reach each other. */
+  readonly #meshed: boolean
   readonly #peers = new Map<PeerId, Peer>()
   readonly #docs = new Map<string, { readonly signed: SignedDoc; readonly off: () => void }>()
   readonly #listeners = createListenerSet<SyncEngineEvents>()
@@ -252,7 +257,8 @@ class Engine implements SyncEngine {
     this.#signed = options.space.signedDocs
     this.#limits = checkLimits({ ...defaultSyncLimits, ...options.limits })
     this.#eager = options.eager === true
-    this.#relay = options.relay === true
+    this.#relay = options.relay === true || options.relay === 'from-other-transports'
+    this.#meshed = options.relay === 'from-other-transports'
     if (this.#signed.closed) throw new CabildoError('E_CLOSED', 'The Space is closed', { what: 'space' })
     const every = options.resyncEvery ?? 30_000
     if (!(Number.isFinite(every) && every >= 0)) {
@@ -564,7 +570,7 @@ class Engine implements SyncEngine {
       const known = this.#known(from, doc)
       for (const envelope of envelopes) if ((known.get(envelope.key) ?? 0) < envelope.seq) known.set(envelope.key, envelope.seq)
     }
-    if (source === undefined || this.#relay) {
+    if (source === undefined || (this.#relay && !(this.#meshed && source.via === this))) {
       for (const peer of this.#peers.values()) {
         if (peer === from || peer.status !== SyncPeerStatus.syncing) continue
         if (doc !== MANIFEST_DOC && !peer.docs.has(doc)) continue

@@ -126,6 +126,8 @@ class Bus implements RedisBus {
   readonly #url: string
   readonly #statusListeners = createListenerSet<{ status: RedisBusStatusChange }>()
   readonly #watchers = new Set<RedisBusWatcher>()
+  /** The last publication sent: QUIT waits for it, since auto-pipelined publications leave on the next tick. */
+  #lastPublish: Promise<unknown> = Promise.resolve()
   readonly #handlers = new Map<string, Set<(bytes: Uint8Array) => void>>()
   readonly #ready: Promise<void>
   #status: RedisBusStatus = RedisBusStatus.connecting
@@ -179,7 +181,7 @@ class Bus implements RedisBus {
   publish(channel: string, bytes: Uint8Array): void {
     if (this.#status !== RedisBusStatus.ready || this.#pub === undefined) return
     // A failure is a connection breaking under us: the `down` that follows tells the transports.
-    this.#pub.publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).catch(() => undefined)
+    this.#lastPublish = this.#pub.publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).catch(() => undefined)
   }
 
   watch(watcher: RedisBusWatcher): () => void {
@@ -197,6 +199,7 @@ class Bus implements RedisBus {
     this.#watchers.clear()
     this.#setStatus(RedisBusStatus.closed)
     this.#statusListeners.clear()
+    await this.#lastPublish
     const connections = [this.#pub, this.#sub].filter((connection) => connection !== undefined)
     // QUIT follows the byes on the publishing connection; a connection that is down is cut.
     await Promise.all(connections.map((connection) => (connection.status === 'ready' ? connection.quit().then(() => undefined, () => connection.disconnect()) : connection.disconnect())))
@@ -218,6 +221,8 @@ class Bus implements RedisBus {
       // The bus subscribes again itself, and says `up` only once Redis confirmed it.
       autoResubscribe: false,
       maxRetriesPerRequest: null,
+      // Publications made in one turn of the event loop leave in one write.
+      enableAutoPipelining: true,
       retryStrategy,
     }
     const pub = new RedisClass(this.#url, { ...options, connectionName: 'cabildo-pub' })

@@ -227,7 +227,8 @@ export class RelaySpaces {
     // The other members of the cluster, on a bus where each reaches each: one more engine, as for federation.
     const cluster = this.#options.cluster?.(id)
     if (cluster !== undefined) {
-      const clusterEngine = space.sync(cluster, { eager: true, relay: true, ...resync })
+      // Members all reach each other on the bus: forward to them what clients and federation bring, never what another member sent.
+      const clusterEngine = space.sync(cluster, { eager: true, relay: 'from-other-transports', ...resync })
       clusterEngine.on('rejected', ({ code }) => meter.rejected(code))
       cluster.connect({ peerId, metadata: { role: 'relay', space: id } })
     }
