@@ -106,4 +106,5 @@ export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions, typ
 export { createWebSocketTransport, WebSocketStatus, type WebSocketTransport, type WebSocketTransportOptions, type WebSocketTransportStats, type WebSocketStatusChange, type WebSocketLike, type WebSocketConstructor, type ReconnectOptions } from './transports/websocket-transport'
 export { createBroadcastChannelTransport, DEFAULT_HEARTBEAT_MS, DEFAULT_PEER_TIMEOUT_MS, type BroadcastChannelTransport, type BroadcastChannelTransportOptions, type BroadcastChannelLike, type BroadcastChannelConstructor } from './transports/broadcast-channel-transport'
 export type { MemoryTransport } from './transports/memory-transport'
+export { bridgeYWebsocket, YWebsocketBridgeStatus, type YWebsocketBridge, type YWebsocketBridgeOptions, type YWebsocketBridgeEvents, type YWebsocketRejectionCode, type YWebsocketMessageKind } from './sync/y-websocket-bridge'
 export { exportBundle, importBundle, inspectBundle, encodeBundle, BUNDLE_MAGIC, BUNDLE_FORMAT_VERSION, type ExportBundleOptions, type BundleInfo, type BundleContents, type BundleDocReport, type BundleImportReport } from './sync/bundle'
