@@ -28,7 +28,7 @@ export interface RelayIo {
 }
 
 /** Usage text of `cabildo relay`. */
-export const RELAY_USAGE = `usage: cabildo relay [--port PORT] [--host HOST] [--data DIR] [--token-file FILE] [--peer URL]... [--space ID]... [--plain-room PATTERN]... [--redis URL] [--postgres URL]
+export const RELAY_USAGE = `usage: cabildo relay [--port PORT] [--host HOST] [--data DIR] [--token-file FILE] [--peer URL]... [--space ID]... [--plain-room PATTERN]... [--redis URL] [--postgres URL] [--idle-close SECONDS]
 
 Runs a relay: clients sync a Space through ws://HOST:PORT/<space id> (subprotocol cabildo.v1).
   --port        the port to listen on (default 1234; 0 picks a free one)
@@ -41,10 +41,12 @@ Runs a relay: clients sync a Space through ws://HOST:PORT/<space id> (subprotoco
                 (e.g. city/process.pb2027 or city/*; repeat for several); their edits are signed and vouched for by the relay
   --redis       join the cluster of relays sharing this Redis (redis://host:port): they serve the same Spaces
   --postgres    keep every Space in this PostgreSQL database (postgres://user@host/db); --data then keeps only the key
+  --idle-close  close a stored Space SECONDS after its last connection left (default 60; 0: never);
+                it opens again on the next connection. Not with --peer or --redis, nor for --space
 Stops cleanly on SIGINT or SIGTERM.
 `
 
-type Parsed = { kind: 'args'; port: number; host: string; data?: string; tokenFile?: string; redis?: string; postgres?: string; peers: string[]; spaces: string[]; plainRooms: string[] } | { kind: 'help' } | { kind: 'usage-error'; message: string }
+type Parsed = { kind: 'args'; port: number; host: string; data?: string; tokenFile?: string; redis?: string; postgres?: string; peers: string[]; spaces: string[]; plainRooms: string[]; idleCloseMs?: number } | { kind: 'help' } | { kind: 'usage-error'; message: string }
 
 function parse(argv: string[]): Parsed {
   let values: ReturnType<typeof parseArgsStrict>['values']
@@ -56,6 +58,8 @@ function parse(argv: string[]): Parsed {
   if (values.help === true) return { kind: 'help' }
   const port = Number(values.port ?? '1234')
   if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) return { kind: 'usage-error', message: `--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}` }
+  const idleClose = values['idle-close'] === undefined ? undefined : Number(values['idle-close'])
+  if (idleClose !== undefined && !(Number.isFinite(idleClose) && idleClose >= 0)) return { kind: 'usage-error', message: `--idle-close must be a number of seconds, 0 or more, got ${JSON.stringify(values['idle-close'])}` }
   return {
     kind: 'args',
     port,
@@ -67,6 +71,7 @@ function parse(argv: string[]): Parsed {
     peers: values.peer ?? [],
     spaces: values.space ?? [],
     plainRooms: values['plain-room'] ?? [],
+    ...(idleClose === undefined ? {} : { idleCloseMs: idleClose * 1000 }),
   }
 }
 
@@ -85,6 +90,7 @@ function parseArgsStrict(argv: string[]) {
       'plain-room': { type: 'string', multiple: true },
       redis: { type: 'string' },
       postgres: { type: 'string' },
+      'idle-close': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -150,6 +156,7 @@ export async function runRelayCommand(argv: string[], io: RelayIo): Promise<numb
       ...(parsed.tokenFile === undefined ? {} : { tokenFile: parsed.tokenFile }),
       ...(parsed.redis === undefined ? {} : { redis: parsed.redis }),
       ...(parsed.postgres === undefined ? {} : { postgres: parsed.postgres }),
+      ...(parsed.idleCloseMs === undefined ? {} : { idleCloseMs: parsed.idleCloseMs }),
       ...(parsed.plainRooms.length === 0 ? {} : { plain: ({ identity }) => createPlainRooms({ identity, accept: parsed.plainRooms }) }),
       onStorageError: storageErrorLog(io),
     })

@@ -20,6 +20,8 @@ export interface RelayMetrics {
   readonly plainConnections: number
   /** Spaces open. */
   readonly spaces: number
+  /** Spaces closed because no connection held them for the relay's `idleCloseMs` (each opens again from its store on the next connection). */
+  readonly spacesClosedIdle: number
   /** Plain y-websocket rooms (a Space and a shard) with at least one live connection. */
   readonly rooms: number
   /** Federation links (this relay's connections to the relays in `peers`) whose handshake is done. */
@@ -42,12 +44,28 @@ export interface RelayMetrics {
   readonly refusedUpgrades: Readonly<Record<string, number>>
   /** Storage operations of the Spaces that failed, by cause (`ECONNREFUSED`, `57P01`, `ENOSPC`, ...); what failed is kept and stored again once the storage is back. */
   readonly storageFailures: Readonly<Record<string, number>>
+  /** The relay process's memory now, in bytes (`process.memoryUsage()`). */
+  readonly memory: RelayMemory
   /** In a cluster (the `redis` option): the Redis connection's status, this member's name, and how many other members it hears from. */
   readonly cluster?: { readonly redis: string; readonly member: string; readonly members: number }
 }
 
+/** A process's memory, in bytes, as `process.memoryUsage()` reports it. */
+export interface RelayMemory {
+  /** Resident set size: all the memory the process holds. */
+  readonly rss: number
+  /** The V8 heap reserved. */
+  readonly heapTotal: number
+  /** The V8 heap in use. */
+  readonly heapUsed: number
+  /** Memory of C++ objects bound to JavaScript objects (buffers among them). */
+  readonly external: number
+  /** Memory of `ArrayBuffer`s and `SharedArrayBuffer`s (included in `external`). */
+  readonly arrayBuffers: number
+}
+
 /** The counters of {@link RelayMetrics}. */
-export type RelayCounts = Pick<RelayMetrics, 'bytesIn' | 'bytesOut' | 'messagesIn' | 'messagesOut' | 'rejected' | 'refusedFrames' | 'closedConnections' | 'refusedUpgrades' | 'storageFailures'>
+export type RelayCounts = Pick<RelayMetrics, 'spacesClosedIdle' | 'bytesIn' | 'bytesOut' | 'messagesIn' | 'messagesOut' | 'rejected' | 'refusedFrames' | 'closedConnections' | 'refusedUpgrades' | 'storageFailures'>
 
 /** Collects a relay's counters; it is the {@link ConnectionMeter} of every server transport of the relay. */
 export interface MetricsRecorder extends ConnectionMeter {
@@ -59,13 +77,15 @@ export interface MetricsRecorder extends ConnectionMeter {
   refusedUpgrade(status: number): void
   /** A storage operation of a Space failed with `cause`. */
   storageFailure(cause: string): void
+  /** A Space closed because idle. */
+  closedIdle(): void
   /** A copy of the counters. */
   counts(): RelayCounts
 }
 
 /** Creates a {@link MetricsRecorder} with every counter at zero. */
 export function createMetricsRecorder(): MetricsRecorder {
-  const totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 }
+  const totals = { spacesClosedIdle: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 }
   const rejected = new Map<string, number>()
   const refusedFrames = new Map<string, number>()
   const closedConnections = new Map<string, number>()
@@ -88,6 +108,7 @@ export function createMetricsRecorder(): MetricsRecorder {
     rejected: (code) => bump(rejected, code),
     refusedUpgrade: (status) => bump(refusedUpgrades, String(status)),
     storageFailure: (cause) => bump(storageFailures, cause),
+    closedIdle: () => void totals.spacesClosedIdle++,
     counts: () => ({
       ...totals,
       rejected: Object.fromEntries(rejected),

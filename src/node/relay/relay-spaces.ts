@@ -5,6 +5,9 @@
  * `<peer url>/<space id>` with a second engine on the same Space), and in a cluster one link to
  * the other members (a Redis transport, with one more engine).
  *
+ * A Space with a store that no connection holds (see {@link RelaySpaces.acquire}) for
+ * `idleCloseMs` is flushed and closed, and opens again from its store on the next connection.
+ *
  * ```ts
  * const spaces = new RelaySpaces({ dataDir: './data', peerId: 'relay:did:key:z6Mk...', peers: [], meter: createMetricsRecorder() })
  * const city = await spaces.open('city')
@@ -85,6 +88,22 @@ export interface RelaySpacesOptions {
   readonly maxSpaces?: number
   /** Milliseconds between heads exchanges of the relay's engines (see the sync engine's `resyncEvery`). */
   readonly resyncEvery?: number
+  /**
+   * Milliseconds a Space stays open with no connection before it is flushed and closed; 0 (the
+   * default): never. Only Spaces with a store (`dataDir` or `storage`) close, and none while the
+   * relay has peers or a cluster (their links hold every Space open).
+   */
+  readonly idleCloseMs?: number
+  /** Spaces that never close when idle (e.g. those the relay opens at start on request). */
+  readonly keepOpen?: readonly string[]
+}
+
+/** A connection's hold on an open Space: the Space does not close when idle until every hold is released. */
+export interface RelaySpaceLease {
+  /** The open Space. */
+  readonly space: RelaySpace
+  /** Lets the Space close when idle again (once no other lease holds it). Idempotent. */
+  release(): void
 }
 
 /** The Spaces of a relay, opened on demand. */
@@ -92,13 +111,20 @@ export class RelaySpaces {
   readonly #options: RelaySpacesOptions
   readonly #opening = new Map<string, Promise<RelaySpace>>()
   readonly #open = new Map<string, RelaySpace>()
-  readonly #retries = new Set<FlushRetry>()
+  readonly #retries = new Map<string, FlushRetry>()
+  /** Space id → leases held (absent: none). */
+  readonly #leases = new Map<string, number>()
+  readonly #idleTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  /** Spaces closing because idle: resolve to the Space when it was kept open after all (its store failed), else to undefined. */
+  readonly #closingIdle = new Map<string, Promise<RelaySpace | undefined>>()
+  readonly #keepOpen: ReadonlySet<string>
   readonly #FederationSocket: WebSocketConstructor
   #closed = false
 
   /** @param options - see {@link RelaySpacesOptions} */
   constructor(options: RelaySpacesOptions) {
     this.#options = options
+    this.#keepOpen = new Set(options.keepOpen)
     const maxPayload = maxPayloadFor({ maxMessageBytes: this.#maxMessageBytes() })
     // Federation links refuse oversized frames unread too.
     this.#FederationSocket = class extends WebSocket {
@@ -151,15 +177,44 @@ export class RelaySpaces {
     if (!RELAY_SPACE_ID.test(id)) return Promise.reject(new CabildoError('E_ARGUMENT', `not a Space id this relay serves: ${JSON.stringify(id)}`, { argument: 'spaceId', reason: 'outside [A-Za-z0-9._~-], 128 characters' }))
     const maxSpaces = this.#options.maxSpaces ?? Number.POSITIVE_INFINITY
     if (this.#opening.size >= maxSpaces) return Promise.reject(new CabildoError('E_ARGUMENT', `the relay serves at most ${maxSpaces} Spaces`, { argument: 'spaceId', reason: 'too many Spaces' }))
-    const opening = this.#start(id)
+    // A Space closing because idle opens again once it closed: never two opens of one store.
+    const closing = this.#closingIdle.get(id)
+    const opening = closing === undefined ? this.#start(id) : closing.then((kept) => kept ?? this.#start(id))
     this.#opening.set(id, opening)
     opening.catch(() => this.#opening.delete(id)) // a later connection tries again
     return opening
   }
 
+  /**
+   * Opens a Space (as {@link RelaySpaces.open}) for a connection, and keeps it from closing when
+   * idle until the lease is released (when the connection ends).
+   * @throws what {@link RelaySpaces.open} throws (the lease is then released).
+   */
+  async acquire(id: string): Promise<RelaySpaceLease> {
+    this.#leases.set(id, (this.#leases.get(id) ?? 0) + 1)
+    this.#disarm(id)
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      const left = (this.#leases.get(id) ?? 1) - 1
+      if (left > 0) return void this.#leases.set(id, left)
+      this.#leases.delete(id)
+      this.#arm(id)
+    }
+    try {
+      return { space: await this.open(id), release }
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
+
   /** Stops accepting Spaces, closes every federation link and stops every engine (its connections get 1001); the Spaces stay open. */
   async close(): Promise<void> {
     this.#closed = true
+    for (const id of [...this.#idleTimers.keys()]) this.#disarm(id)
+    await Promise.allSettled(this.#closingIdle.values())
     const spaces = await Promise.allSettled(this.#opening.values())
     for (const result of spaces) {
       if (result.status !== 'fulfilled') continue
@@ -173,8 +228,65 @@ export class RelaySpaces {
   async closeSpaces(): Promise<void> {
     const spaces = await Promise.allSettled(this.#opening.values())
     await Promise.allSettled(spaces.map((result) => (result.status === 'fulfilled' ? result.value.space.close() : undefined)))
-    for (const retry of this.#retries) retry.stop()
+    for (const retry of this.#retries.values()) retry.stop()
     this.#open.clear()
+  }
+
+  /** Whether this relay's Spaces close when idle: only with a store, and without links to other relays that would hold them open. */
+  #closesIdle(): boolean {
+    const { idleCloseMs = 0, dataDir, storage, peers, cluster } = this.#options
+    return idleCloseMs > 0 && (dataDir !== undefined || storage !== undefined) && peers.length === 0 && cluster === undefined
+  }
+
+  /** Starts the idle countdown of an open Space that no lease holds. */
+  #arm(id: string): void {
+    if (this.#closed || !this.#closesIdle() || this.#keepOpen.has(id) || this.#leases.has(id) || !this.#open.has(id)) return
+    this.#disarm(id)
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(id)
+      this.#closeIdle(id)
+    }, this.#options.idleCloseMs)
+    timer.unref()
+    this.#idleTimers.set(id, timer)
+  }
+
+  #disarm(id: string): void {
+    const timer = this.#idleTimers.get(id)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    this.#idleTimers.delete(id)
+  }
+
+  #closeIdle(id: string): void {
+    const relaySpace = this.#open.get(id)
+    if (relaySpace === undefined || this.#closed || this.#leases.has(id)) return
+    // Forgotten at once: a connection arriving from now on waits for the close, then opens the Space again.
+    this.#open.delete(id)
+    this.#opening.delete(id)
+    const closing = this.#shutIdle(relaySpace)
+    this.#closingIdle.set(id, closing)
+    void closing.finally(() => {
+      if (this.#closingIdle.get(id) === closing) this.#closingIdle.delete(id)
+    })
+  }
+
+  async #shutIdle(relaySpace: RelaySpace): Promise<RelaySpace | undefined> {
+    const { id, space, engine } = relaySpace
+    try {
+      await space.flush()
+    } catch {
+      // The store is failing: what it lacks lives only here, so the Space stays open (its flush retry runs on).
+      this.#open.set(id, relaySpace)
+      if (!this.#opening.has(id)) this.#opening.set(id, Promise.resolve(relaySpace))
+      this.#arm(id)
+      return relaySpace
+    }
+    engine.close()
+    this.#retries.get(id)?.stop()
+    this.#retries.delete(id)
+    await space.close().catch(() => undefined)
+    this.#options.meter.closedIdle()
+    return undefined
   }
 
   async #start(id: string): Promise<RelaySpace> {
@@ -193,7 +305,7 @@ export class RelaySpaces {
           ? createSpace({ id })
           : await openFileSpace({ id, directory: join(dataDir, 'spaces', id), onStorageError })
     opened.space = space
-    this.#retries.add(retry)
+    this.#retries.set(id, retry)
     if (this.#closed) {
       await space.close()
       throw new CabildoError('E_CLOSED', 'the relay is closing', { what: 'relay' })
@@ -234,6 +346,7 @@ export class RelaySpaces {
     }
     const relaySpace: RelaySpace = { id, space, transport, engine, federation, cluster }
     this.#open.set(id, relaySpace)
+    this.#arm(id)
     return relaySpace
   }
 

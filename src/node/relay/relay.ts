@@ -12,7 +12,8 @@
  * space.sync(createWebSocketTransport({ url: `${relay.url}/city` }), { peerId: 'north' })
  * ```
  *
- * Routes: `GET /health`, `GET /metrics`; a WebSocket upgrade with the subprotocol `cabildo.v1`
+ * Routes: `GET /health`, `GET /metrics` (`?gc=1`: after a full garbage collection, when node
+ * runs with `--expose-gc`); a WebSocket upgrade with the subprotocol `cabildo.v1`
  * on `/<space id>` joins that Space; one without a subprotocol on `/<space id>/<shard>` goes to
  * the plain handler. Auth runs before the upgrade. See docs/relay.md.
  * @module
@@ -34,7 +35,7 @@ import { closeServer, listen, refuseUpgrade, wantsCabildoProtocol, wsUrl } from 
 import type { PlainRoomHandler } from './plain-handler'
 import { readTokenFile, tokenAuthenticator, type RelayAdmission, type RelayAuthenticate, type RelayTarget, type TokenFile } from './relay-auth'
 import { createMetricsRecorder, type MetricsRecorder, type RelayMetrics } from './relay-metrics'
-import { RelaySpaces, type RelayPeer } from './relay-spaces'
+import { RelaySpaces, type RelayPeer, type RelaySpaceLease } from './relay-spaces'
 import { checkConnectionLimits, defaultConnectionLimits, maxPayloadFor, type ConnectionLimits } from './connection-limits'
 
 /** A relay's limits: each connection's, and the relay's own. */
@@ -69,8 +70,16 @@ export interface RelayOptions {
   readonly authenticate?: RelayAuthenticate
   /** Relays to federate with (`ws://host:port`): every Space open here is synced with `<url>/<space id>` there. */
   readonly peers?: ReadonlyArray<string | RelayPeer>
-  /** Space ids to open at start (Spaces also open when their first client connects, and those in `dataDir` open at start). */
+  /** Space ids to open at start, and never close when idle (Spaces also open when their first client connects, and those in `dataDir` open at start). */
   readonly spaces?: readonly string[]
+  /**
+   * Milliseconds a Space stays open with no connection (cabildo or plain) before it is flushed
+   * and closed; it opens again from its store on the next connection. Default 60,000; 0: never.
+   * Spaces close only when they have a store (`dataDir`, `storage`, `postgres`: in memory,
+   * closing would lose them), are not in `spaces`, and the relay has no `peers` and no `redis`
+   * cluster (whose links hold every Space open).
+   */
+  readonly idleCloseMs?: number
   /** Replaces some of the {@link defaultRelayLimits}. */
   readonly limits?: Partial<RelayLimits>
   /**
@@ -128,6 +137,8 @@ export interface Relay {
  *   address cannot be used; `E_STORAGE` / `E_PARSE` when `dataDir` or `tokenFile` cannot be used.
  */
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
+  const idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS
+  if (!(Number.isFinite(idleCloseMs) && idleCloseMs >= 0)) throw new CabildoError('E_ARGUMENT', `idleCloseMs must be a number of milliseconds, 0 or more, got ${idleCloseMs}`, { argument: 'idleCloseMs', reason: 'not a duration' })
   const auths = [options.tokens, options.tokenFile, options.authenticate].filter((auth) => auth !== undefined)
   if (auths.length > 1) throw new CabildoError('E_ARGUMENT', 'give one of tokens, tokenFile and authenticate', { argument: 'authenticate', reason: 'more than one auth option' })
   const authenticate =
@@ -149,7 +160,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error
   }
   const plain = typeof options.plain === 'function' ? options.plain({ identity }) : options.plain
-  const relay = new RelayServer({ options, limits, identity, authenticate, plain, peers, storage, ownedStorage: owned, cluster })
+  const relay = new RelayServer({ options, idleCloseMs, limits, identity, authenticate, plain, peers, storage, ownedStorage: owned, cluster })
   try {
     await relay.start(options.host ?? '127.0.0.1', options.port ?? 0)
   } catch (error) {
@@ -172,6 +183,7 @@ function checkPeer(peer: RelayPeer): RelayPeer {
 
 interface RelayParts {
   readonly options: RelayOptions
+  readonly idleCloseMs: number
   readonly limits: RelayLimits
   readonly identity: Identity
   readonly authenticate: RelayAuthenticate | undefined
@@ -183,6 +195,9 @@ interface RelayParts {
   readonly ownedStorage: { close(): Promise<void> } | undefined
   readonly cluster: RelayCluster | undefined
 }
+
+/** How long a Space with no connection stays open, by default. */
+const DEFAULT_IDLE_CLOSE_MS = 60_000
 
 /** How long closing clients get to answer the close handshake before their sockets are cut. */
 const CLOSE_GRACE_MS = 1_000
@@ -224,6 +239,8 @@ class RelayServer implements Relay {
       limits,
       meter: this.#metrics,
       maxSpaces: limits.maxSpaces,
+      idleCloseMs: parts.idleCloseMs,
+      keepOpen: parts.options.spaces ?? [],
       ...(parts.options.resyncEvery === undefined ? {} : { resyncEvery: parts.options.resyncEvery }),
     })
     // An oversized frame is refused from its header (1009), never buffered whole.
@@ -263,6 +280,7 @@ class RelayServer implements Relay {
       rooms: this.#rooms.size,
       federationLinks: this.#spaces.federationLinks(),
       ...this.#metrics.counts(),
+      memory: process.memoryUsage(),
       ...(this.#parts.cluster === undefined ? {} : { cluster: { redis: this.#parts.cluster.status(), member: this.#parts.cluster.member, members: this.#parts.cluster.members() } }),
     }
   }
@@ -307,14 +325,18 @@ class RelayServer implements Relay {
   }
 
   #serveHttp(request: IncomingMessage, response: ServerResponse): void {
-    const path = new URL(request.url ?? '/', 'http://relay').pathname
+    const url = new URL(request.url ?? '/', 'http://relay')
+    const path = url.pathname
     const send = (status: number, body: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify(body)}\n`)
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') send(405, { error: 'method not allowed' })
     else if (path === '/health') send(200, { ok: true })
-    else if (path === '/metrics') send(200, this.metrics())
-    else send(404, { error: 'not found' })
+    else if (path === '/metrics') {
+      // Only where the operator exposed it (node --expose-gc): memory measured after a full collection.
+      if (url.searchParams.get('gc') === '1') (globalThis as { gc?: () => void }).gc?.()
+      send(200, this.metrics())
+    } else send(404, { error: 'not found' })
   }
 
   #refuse(socket: Duplex, status: number, message: string): void {
@@ -336,7 +358,7 @@ class RelayServer implements Relay {
     if (this.#sockets.size + this.#pendingUpgrades >= this.#parts.limits.maxConnections) return this.#refuse(socket, 503, 'too many connections')
     this.#pendingUpgrades++
     let admission: RelayAdmission | null
-    let opened: Awaited<ReturnType<RelaySpaces['open']>>
+    let lease: RelaySpaceLease
     try {
       const target: RelayTarget = { spaceId: route.spaceId, shard: route.shard, protocol: cabildo ? 'cabildo' : 'plain' }
       const authenticate = this.#parts.authenticate
@@ -347,7 +369,7 @@ class RelayServer implements Relay {
       }
       if (authenticate !== undefined && admission === null) return this.#refuse(socket, 401, 'a valid token is required')
       try {
-        opened = await this.#spaces.open(route.spaceId)
+        lease = await this.#spaces.acquire(route.spaceId)
       } catch (error) {
         const status = CabildoError.is(error, 'E_ARGUMENT') && error.details.reason !== 'too many Spaces' ? 404 : 503
         return this.#refuse(socket, status, `cannot serve this Space: ${error instanceof Error ? error.message : String(error)}`)
@@ -355,8 +377,11 @@ class RelayServer implements Relay {
     } finally {
       this.#pendingUpgrades--
     }
-    if (socket.destroyed) return
+    // The connection holds its Space open (see idleCloseMs) until its socket closes.
+    if (socket.destroyed) return lease.release()
+    socket.once('close', () => lease.release())
     if (this.#closing !== undefined) return this.#refuse(socket, 503, 'the relay is closing')
+    const opened = lease.space
     this.#upgrades.handleUpgrade(request, socket, head, (webSocket) => {
       this.#track(webSocket)
       const access = { identity: admission?.identity, access: admission?.access ?? 'read-write' } as const
