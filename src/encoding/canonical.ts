@@ -110,11 +110,15 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return encodeUtf8(canonicalJson(value))
 }
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
 /** Lowercase hexadecimal of bytes. */
 export function toHex(bytes: Uint8Array): string {
-  let s = ''
-  for (const b of bytes) s += b.toString(16).padStart(2, '0')
-  return s
+  // One flat string: appending piece by piece would leave a tree of string fragments, which
+  // costs several times the string's size wherever it is kept (logs, queues, map keys).
+  const parts = new Array<string>(bytes.length)
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX_BYTES[bytes[i] as number] as string
+  return parts.join('')
 }
 
 /** SHA-256 of bytes, as lowercase hex. */

@@ -15,23 +15,54 @@
  * kept, then retried on the next `flush()` (which rejects if it fails again) or made unnecessary
  * by the next successful compaction. A store that fails to load is never written to: attaching
  * rejects, so an empty document can never be persisted over the real one.
+ *
+ * Updates that another record keeps ({@link KeptElsewhere}: a Space's signed envelopes, in the
+ * document's envelope log) are not appended: each transaction is then stored once, so a crash
+ * can never keep one record of it without the other. The store holds the updates nothing else
+ * keeps, and the snapshots of compactions, which are written only once what is kept elsewhere is
+ * durable there.
  * @module
  */
 import * as Y from 'yjs'
 import { CabildoError } from '../errors'
 import { createListeners } from './listeners'
 import type { DocStore } from './storage'
-import { storageError } from './storage-errors'
+import { causeCode, storageError } from './storage-errors'
+
+/**
+ * The updates of a document that another record keeps (a signed envelope in the document's
+ * envelope log): {@link attachStore} does not append them, counts them towards its compactions,
+ * and writes a snapshot only once they are durable where they are kept.
+ */
+export interface KeptElsewhere {
+  /** How many records elsewhere keep the update of `transaction` (0: none, the store appends it). */
+  count(transaction: Y.Transaction): number
+  /**
+   * Resolves once every update kept elsewhere that the document held when this was called is
+   * durable there (later ones may be too).
+   * @throws when some of them could not be made durable.
+   */
+  durable(): Promise<void>
+  /**
+   * Subscribes to updates that were counted as kept elsewhere and lost that record (a local
+   * transaction whose signing failed): the store appends them. Returns the function that
+   * unsubscribes.
+   */
+  onUnkept(listener: (update: Uint8Array) => void): () => void
+}
 
 /** Options of {@link attachStore}. */
 export interface AttachStoreOptions {
   /**
    * Compact once the store holds this many records since its last compaction (default 500,
-   * counting the records found at load). `Infinity` disables automatic compaction.
+   * counting the records found at load and the updates kept elsewhere). `Infinity` disables
+   * automatic compaction.
    */
   readonly compactEvery?: number
   /** Called with every storage error, like an `on('error')` listener attached before loading. */
   readonly onError?: (error: StorageFailure) => void
+  /** The updates another record keeps: they are not appended (see {@link KeptElsewhere}). */
+  readonly keptElsewhere?: KeptElsewhere
 }
 
 /** A failure reported by an attached store: the store failed (`E_STORAGE`) or was closed (`E_CLOSED`). */
@@ -56,9 +87,11 @@ export interface AttachedStore {
    */
   flush(): Promise<void>
   /**
-   * Replaces the store's records by one snapshot of the document (`Y.encodeStateAsUpdate`). Also
-   * makes every update that failed to append durable.
-   * @throws the storage failure (also reported as an `error` event); `E_CLOSED` after `detach()`.
+   * Replaces the store's records by one snapshot of the document (`Y.encodeStateAsUpdate`), once
+   * the updates kept elsewhere are durable there. Also makes every update that failed to append
+   * durable.
+   * @throws the storage failure, or that of the updates kept elsewhere (also reported as an
+   *   `error` event); `E_CLOSED` after `detach()`.
    */
   compact(): Promise<void>
   /**
@@ -78,13 +111,14 @@ interface Unsaved {
 
 /**
  * Loads `store` into `doc` (one transaction whose origin is `store`), then persists every later
- * update of `doc`. Edits made to `doc` while it loads are persisted once it has loaded, and so is
- * any content `doc` had before.
+ * update of `doc` that `options.keptElsewhere` does not keep. Edits made to `doc` while it loads
+ * are persisted once it has loaded, and so is any content `doc` had before.
  * @throws `E_STORAGE` (operation `load`) if the store cannot be read or holds bytes Yjs cannot
  *   apply (cause `EDECODE`); then nothing is ever written to the store by this call.
  */
 export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachStoreOptions = {}): Promise<AttachedStore> {
   const compactEvery = options.compactEvery ?? 500
+  const kept = options.keptElsewhere
   const listeners = createListeners<AttachedStoreEvents>()
   if (options.onError !== undefined) listeners.on('error', options.onError)
 
@@ -92,12 +126,23 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
   const earlier: Uint8Array[] = []
   // A document with content before attaching: that content must reach the store too.
   if (doc.store.clients.size > 0) earlier.push(Y.encodeStateAsUpdate(doc))
-  const onUpdate = (update: Uint8Array, origin: unknown): void => {
+  /** Updates appended while a compaction waits for what is kept elsewhere: its snapshot must hold them too. */
+  let appendedWhileWaiting: Uint8Array[] | undefined
+  const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     if (origin === store) return // loaded from the store: already there
-    if (phase === 'loading') earlier.push(update)
+    const elsewhere = kept?.count(transaction) ?? 0
+    if (elsewhere > 0) {
+      if (phase !== 'ready') return
+      sinceCompaction += elsewhere
+      compactIfDue()
+    } else if (phase === 'loading') earlier.push(update)
     else if (phase === 'ready') persist(update)
   }
   doc.on('update', onUpdate)
+  const offUnkept = kept?.onUnkept((update) => {
+    if (phase === 'loading') earlier.push(update)
+    else if (phase === 'ready') persist(update)
+  })
 
   let seq = 0
   /** Every update with a sequence number up to this one is in a durable snapshot. */
@@ -131,6 +176,7 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
 
   const persist = (update: Uint8Array): void => {
     seq += 1
+    appendedWhileWaiting?.push(update)
     append({ seq, update })
     compactIfDue()
   }
@@ -143,9 +189,30 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
     if (compacting !== undefined) return compacting
     compacting = (async () => {
       // Everything the document holds is in the snapshot, including updates whose append failed.
-      const upTo = seq
-      const snapshot = Y.encodeStateAsUpdate(doc)
+      let snapshot = Y.encodeStateAsUpdate(doc)
       sinceCompaction = 0
+      if (kept !== undefined) {
+        // The snapshot holds content that only the records kept elsewhere hold besides: it is
+        // written once those are durable, so that a crash at any point leaves that content in
+        // them (and maybe in the snapshot too), never in the snapshot alone. Updates appended
+        // meanwhile land before the snapshot in the store (operations take effect in call
+        // order), so the snapshot takes them in.
+        const waiting: Uint8Array[] = []
+        appendedWhileWaiting = waiting
+        try {
+          await kept.durable()
+        } catch (error) {
+          throw report(new CabildoError('E_STORAGE', `The snapshot of "${store.key}" waits for records kept elsewhere, which are not durable`, {
+            operation: 'compact',
+            key: store.key,
+            cause: causeCode(error),
+          }, { cause: error }), 'compact')
+        } finally {
+          appendedWhileWaiting = undefined
+        }
+        if (waiting.length > 0) snapshot = Y.mergeUpdates([snapshot, ...waiting])
+      }
+      const upTo = seq
       try {
         await store.compact(snapshot)
       } catch (error) {
@@ -185,6 +252,7 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
   } catch (error) {
     phase = 'detached'
     doc.off('update', onUpdate)
+    offUnkept?.()
     throw storageError('load', store.key, error)
   }
   try {
@@ -194,6 +262,7 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
   } catch (error) {
     phase = 'detached'
     doc.off('update', onUpdate)
+    offUnkept?.()
     throw new CabildoError('E_STORAGE', `The records of "${store.key}" are not Yjs updates Yjs can apply`, {
       operation: 'load',
       key: store.key,
@@ -213,6 +282,7 @@ export async function attachStore(doc: Y.Doc, store: DocStore, options: AttachSt
       phase = 'detached'
       doc.off('update', onUpdate)
       doc.off('destroy', onDestroy)
+      offUnkept?.()
       await flush()
     })()
     return detaching

@@ -206,6 +206,38 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** An envelope's fields as written, or why they cannot be read. */
+function readFields(bytes: Uint8Array): Envelope | string {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    const version = decoding.readVarUint(decoder)
+    if (version !== ENVELOPE_VERSION && version !== ENVELOPE_VERSION_EXTENDED) return `unknown envelope version ${version}`
+    const doc = decoding.readVarString(decoder)
+    const author = decoding.readVarString(decoder)
+    const session = decoding.readVarUint8Array(decoder)
+    const seq = decoding.readVarUint(decoder)
+    const prev = decoding.readVarUint8Array(decoder)
+    const update = decoding.readVarUint8Array(decoder)
+    const extensions = version === ENVELOPE_VERSION ? {} : readExtensions(decoder)
+    if (typeof extensions === 'string') return extensions
+    const sig = decoding.readVarUint8Array(decoder)
+    if (decoding.hasContent(decoder)) return 'trailing bytes'
+    return { doc, author, session: session.slice(), seq, prev: prev.slice(), update: update.slice(), ...extensions, sig: sig.slice() }
+  } catch (error) {
+    return `undecodable: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/**
+ * Reads again the fields of bytes {@link decodeEnvelope} accepted, without checking them again
+ * and without hashing (a receiver that keeps only the bytes of an envelope it already checked).
+ * `undefined` for bytes that are not an envelope at all; anything else is not checked.
+ */
+export function readAcceptedEnvelope(bytes: Uint8Array): Envelope | undefined {
+  const envelope = readFields(bytes)
+  return typeof envelope === 'string' ? undefined : envelope
+}
+
 /**
  * Decodes an envelope. Never throws: anything but the canonical encoding of a well-formed
  * envelope is refused. It does not verify the signature.
@@ -216,25 +248,8 @@ export function decodeEnvelope(
 ): { readonly ok: true; readonly envelope: Envelope; readonly hash: string } | EnvelopeDecodeFailure {
   if (!(bytes instanceof Uint8Array)) return malformed('not a Uint8Array')
   if (bytes.byteLength > limits.maxBytes) return { ok: false, code: 'E_UPDATE_TOO_LARGE', size: bytes.byteLength, limit: limits.maxBytes }
-  let envelope: Envelope
-  try {
-    const decoder = decoding.createDecoder(bytes)
-    const version = decoding.readVarUint(decoder)
-    if (version !== ENVELOPE_VERSION && version !== ENVELOPE_VERSION_EXTENDED) return malformed(`unknown envelope version ${version}`)
-    const doc = decoding.readVarString(decoder)
-    const author = decoding.readVarString(decoder)
-    const session = decoding.readVarUint8Array(decoder)
-    const seq = decoding.readVarUint(decoder)
-    const prev = decoding.readVarUint8Array(decoder)
-    const update = decoding.readVarUint8Array(decoder)
-    const extensions = version === ENVELOPE_VERSION ? {} : readExtensions(decoder)
-    if (typeof extensions === 'string') return malformed(extensions)
-    const sig = decoding.readVarUint8Array(decoder)
-    if (decoding.hasContent(decoder)) return malformed('trailing bytes')
-    envelope = { doc, author, session: session.slice(), seq, prev: prev.slice(), update: update.slice(), ...extensions, sig: sig.slice() }
-  } catch (error) {
-    return malformed(`undecodable: ${error instanceof Error ? error.message : String(error)}`)
-  }
+  const envelope = readFields(bytes)
+  if (typeof envelope === 'string') return malformed(envelope)
   const { doc, author, session, seq, prev, sig } = envelope
   if (doc.length === 0 || doc.length > 300) return malformed('doc must be 1 to 300 characters')
   if (!author.startsWith('did:key:') || author.length > 200) return malformed('author must be a did:key')

@@ -31,7 +31,7 @@
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { toHex } from '../encoding/canonical'
-import { decodeEnvelope, defaultEnvelopeLimits, sessionClientId, type Envelope, type EnvelopeBody, type EnvelopeLimits } from './envelope-codec'
+import { decodeEnvelope, defaultEnvelopeLimits, readAcceptedEnvelope, sessionClientId, type Envelope, type EnvelopeBody, type EnvelopeLimits } from './envelope-codec'
 import { verifyEnvelopeSignature, type SignatureCheck } from './envelope-signing'
 import { civicDeleteRule, type DeleteRule, type DeleteTarget } from './delete-rules'
 import { canonicalJson } from '../encoding/canonical'
@@ -66,6 +66,12 @@ export interface QuarantineEntry {
   readonly code: GuardRejectionCode
   readonly reason: string
   readonly bytes: Uint8Array
+  /**
+   * For `E_EQUIVOCATION`: the hash of the envelope at the same session and sequence number that
+   * was applied first. With this entry, the pair is the evidence that the author signed both;
+   * the applied one stays in the document's envelope log.
+   */
+  readonly conflictsWith?: string
 }
 
 /** The latest envelope of one author session. */
@@ -129,6 +135,20 @@ interface Checked {
   readonly update: InspectedUpdate
 }
 
+/**
+ * A waiting envelope as the queue keeps it: its wire bytes and what indexes it. Its decoded
+ * fields and inspected update weigh about 16 times its bytes in memory: they are read again from
+ * the bytes when what it waits for arrives (see `#reread`).
+ */
+interface Waiting {
+  readonly bytes: Uint8Array
+  readonly hash: string
+  readonly peer: string
+  /** Its session's client id (a hash to compute). */
+  readonly client: number
+  readonly checkpoint: boolean
+}
+
 type Verdict =
   | { readonly kind: 'apply' }
   /** Nothing to apply: the content came with a checkpoint (a plain envelope it merged, or an older checkpoint). */
@@ -136,7 +156,7 @@ type Verdict =
   /** A checkpoint whose content the document already holds: kept (to serve peers), nothing applied. */
   | { readonly kind: 'keep' }
   | { readonly kind: 'wait'; readonly on: WaitFor; readonly what: string }
-  | { readonly kind: 'reject'; readonly code: GuardRejectionCode; readonly reason: string }
+  | { readonly kind: 'reject'; readonly code: GuardRejectionCode; readonly reason: string; readonly conflictsWith?: string }
 
 /** What a waiting envelope waits for: its session's previous envelope, or a struct of a client. */
 type WaitFor = { readonly session: string; readonly seq: number } | StructId
@@ -185,9 +205,9 @@ export class IngressGuard {
   readonly #owners = new Map<number, string>()
   readonly #applied = new Map<string, Uint8Array>()
   /** A waited-for predecessor (`<session> <seq>`) → the envelopes waiting for it. */
-  readonly #waiting = new Map<string, Checked[]>()
+  readonly #waiting = new Map<string, Waiting[]>()
   /** A client → the envelopes waiting for one of its clocks. */
-  readonly #waitingOnClient = new Map<number, Array<{ readonly clock: number; readonly envelope: Checked }>>()
+  readonly #waitingOnClient = new Map<number, Array<{ readonly clock: number; readonly envelope: Waiting }>>()
   readonly #pendingHashes = new Set<string>()
   /** How many waiting envelopes are checkpoints: only they can wait on each other (see `#settleGroups`). */
   #pendingCheckpoints = 0
@@ -196,7 +216,7 @@ export class IngressGuard {
   /** Per session, the checkpoints applied or kept (none contained in another): what later ones are compared with. */
   readonly #checkpoints = new Map<string, Array<{ readonly from: number; readonly seq: number; readonly hash: string }>>()
   /** Per waiting envelope, how `closedGroup` sees it (computed once). */
-  readonly #members = new WeakMap<Checked, GroupMember & { readonly checked: Checked }>()
+  readonly #members = new WeakMap<Waiting, GroupMember & { readonly waiting: Waiting }>()
   /** `receive` calls not finished: groups are looked for once the queue drains (see `#settleGroups`). */
   #calls = 0
   /** Whether something waits or was applied since groups were last looked for. */
@@ -207,6 +227,8 @@ export class IngressGuard {
   readonly #pendingByPeer = new Map<string, number>()
   readonly #quarantine: QuarantineEntry[] = []
   #queue: Promise<unknown> = Promise.resolve()
+  /** The origins of the transactions that applied envelopes (see {@link IngressGuard.appliedWith}). */
+  readonly #origins = new WeakSet<object>()
 
   /** @param options - the document, its id, the signature check, the delete rule and limits */
   constructor(options: IngressGuardOptions) {
@@ -242,6 +264,14 @@ export class IngressGuard {
    */
   takeReleased(): string[] {
     return this.#unreported.splice(0)
+  }
+
+  /**
+   * Whether a transaction with this origin applied envelopes that passed this guard (its origin
+   * is the envelope, or the list of a group's envelopes).
+   */
+  appliedWith(origin: unknown): boolean {
+    return typeof origin === 'object' && origin !== null && this.#origins.has(origin)
   }
 
   /**
@@ -339,23 +369,14 @@ export class IngressGuard {
     if (!inspected.ok) {
       return this.#reject(peer, hash, bytes, inspected.code, inspected.code === 'E_UPDATE_TOO_LARGE' ? `update of ${inspected.size} bytes exceeds ${inspected.limit}` : inspected.reason)
     }
-    const checked: Checked = {
-      envelope,
-      hash,
-      bytes,
-      peer,
-      sessionKey: sessionKeyOf(envelope.author, envelope.session),
-      client: sessionClientId(envelope.author, envelope.session),
-      vouched: vouchedOf(envelope),
-      update: inspected.update,
-    }
+    const checked = checkedOf(envelope, hash, bytes, peer, inspected.update)
     let verdict = this.#judge(checked)
     if (verdict.kind === 'wait' && this.#pendingCheckpoints > 0 && this.#changed && this.#queueFull(checked)) {
       // Before refusing for want of room, apply what waits on each other: it may free the room, or what this one waits for.
       this.#unreported.push(...this.#applyGroups())
       verdict = this.#judge(checked)
     }
-    if (verdict.kind === 'reject') return this.#reject(peer, hash, bytes, verdict.code, verdict.reason)
+    if (verdict.kind === 'reject') return this.#reject(peer, hash, bytes, verdict.code, verdict.reason, verdict.conflictsWith)
     if (verdict.kind === 'covered') return { status: 'duplicate', hash }
     if (verdict.kind === 'keep') {
       this.#extendChain(checked.sessionKey, envelope, hash, bytes)
@@ -381,7 +402,7 @@ export class IngressGuard {
       // Envelopes a checkpoint merged are unknown here: their content came with it.
       const known = chain?.hashes[envelope.seq - 1]
       if (known === undefined || known === c.hash) return { kind: 'covered' }
-      return { kind: 'reject', code: 'E_EQUIVOCATION', reason: `a different envelope #${envelope.seq} of this session was already applied` }
+      return { kind: 'reject', code: 'E_EQUIVOCATION', reason: `a different envelope #${envelope.seq} of this session was already applied`, conflictsWith: known }
     }
     if (envelope.seq > length + 1) return { kind: 'wait', on: { session: c.sessionKey, seq: envelope.seq - 1 }, what: `envelope #${envelope.seq - 1} of its session` }
     const prev = envelope.seq === 1 ? '' : toHex(envelope.prev)
@@ -517,6 +538,7 @@ export class IngressGuard {
   }
 
   #apply(c: Checked): void {
+    this.#origins.add(c.envelope)
     Y.applyUpdate(this.#doc, c.envelope.update, c.envelope)
     this.#claim(c.client, c.sessionKey, c.vouched)
     this.#extendChain(c.sessionKey, c.envelope, c.hash, c.bytes)
@@ -548,6 +570,7 @@ export class IngressGuard {
   }
 
   #wait(c: Checked, on: WaitFor, what: string): GuardOutcome {
+    const w: Waiting = { bytes: c.bytes, hash: c.hash, peer: c.peer, client: c.client, checkpoint: c.envelope.checkpoint !== undefined }
     if ((this.#pendingByPeer.get(c.peer) ?? 0) >= this.#limits.pendingPerPeer) {
       return this.#reject(c.peer, c.hash, c.bytes, 'E_PENDING_FULL', `waiting for ${what}, but ${c.peer} already has ${this.#limits.pendingPerPeer} envelopes waiting`)
     }
@@ -558,28 +581,38 @@ export class IngressGuard {
       const key = `${on.session} ${on.seq}`
       let list = this.#waiting.get(key)
       if (!list) this.#waiting.set(key, (list = []))
-      list.push(c)
+      list.push(w)
     } else {
       let list = this.#waitingOnClient.get(on.client)
       if (!list) this.#waitingOnClient.set(on.client, (list = []))
-      list.push({ clock: on.clock, envelope: c })
+      list.push({ clock: on.clock, envelope: w })
     }
     this.#pendingHashes.add(c.hash)
     this.#pendingBytes += c.bytes.length
     this.#pendingByPeer.set(c.peer, (this.#pendingByPeer.get(c.peer) ?? 0) + 1)
-    if (c.envelope.checkpoint !== undefined) this.#pendingCheckpoints++
+    if (w.checkpoint) this.#pendingCheckpoints++
     this.#changed = true
     return { status: 'pending', hash: c.hash, waitingFor: what }
   }
 
   /** Takes an envelope out of the waiting counts (the caller takes it out of the queue). */
-  #forget(w: Checked): void {
+  #forget(w: Waiting): void {
     this.#pendingHashes.delete(w.hash)
     this.#pendingBytes -= w.bytes.length
     const left = (this.#pendingByPeer.get(w.peer) ?? 1) - 1
     if (left > 0) this.#pendingByPeer.set(w.peer, left)
     else this.#pendingByPeer.delete(w.peer)
-    if (w.envelope.checkpoint !== undefined) this.#pendingCheckpoints--
+    if (w.checkpoint) this.#pendingCheckpoints--
+  }
+
+  /**
+   * A waiting envelope read again from its bytes. They passed decoding, the signature check and
+   * the update's inspection when they arrived; only the fields and the inspection are redone.
+   */
+  #reread(w: Waiting): Checked {
+    const envelope = readAcceptedEnvelope(w.bytes) as Envelope
+    const { update } = inspectUpdate(envelope.update, this.#limits.update) as Extract<ReturnType<typeof inspectUpdate>, { ok: true }>
+    return { envelope, hash: w.hash, bytes: w.bytes, peer: w.peer, sessionKey: sessionKeyOf(envelope.author, envelope.session), client: w.client, vouched: vouchedOf(envelope), update }
   }
 
   /** Applies, transitively, the waiting envelopes that `applied` unblocks. */
@@ -588,7 +621,7 @@ export class IngressGuard {
     const stack: Checked[] = [applied]
     while (stack.length > 0) {
       const done = stack.pop() as Checked
-      const woken: Checked[] = []
+      const woken: Waiting[] = []
       // A checkpoint brings its session to its last envelope at once: wake whoever waited for any of them.
       for (let seq = done.envelope.checkpoint?.from ?? done.envelope.seq; seq <= done.envelope.seq; seq++) {
         const chainKey = `${done.sessionKey} ${seq}`
@@ -606,8 +639,9 @@ export class IngressGuard {
         if (still.length > 0) this.#waitingOnClient.set(client, still)
         else this.#waitingOnClient.delete(client)
       }
-      for (const w of woken) {
-        this.#forget(w)
+      for (const waiting of woken) {
+        this.#forget(waiting)
+        const w = this.#reread(waiting)
         const verdict = this.#judge(w)
         if (verdict.kind === 'apply') {
           this.#apply(w)
@@ -621,7 +655,7 @@ export class IngressGuard {
         } else if (verdict.kind === 'wait') {
           this.#wait(w, verdict.on, verdict.what)
         } else {
-          this.#reject(w.peer, w.hash, w.bytes, verdict.code, verdict.reason)
+          this.#reject(w.peer, w.hash, w.bytes, verdict.code, verdict.reason, verdict.conflictsWith)
         }
       }
     }
@@ -740,25 +774,29 @@ export class IngressGuard {
     )
   }
 
-  /** The largest group of waiting envelopes that applies together, checked: members the delete rule refuses are quarantined. */
-  #closedGroup(): Checked[] {
-    const waiting: Array<GroupMember & { readonly checked: Checked }> = []
+  /** The largest group of waiting envelopes that applies together, read again and checked: members the delete rule refuses are quarantined. */
+  #closedGroup(): Array<{ readonly waiting: Waiting; readonly checked: Checked }> {
+    const waiting: Array<GroupMember & { readonly waiting: Waiting }> = []
     for (const list of this.#waiting.values()) for (const w of list) waiting.push(this.#member(w))
     for (const list of this.#waitingOnClient.values()) for (const w of list) waiting.push(this.#member(w.envelope))
     for (;;) {
-      const group = closedGroup(waiting, { chain: (key) => this.#chainView(key), state: (client) => Y.getState(this.#doc.store, client) }).map((m) => m.checked)
+      const closed = closedGroup(waiting, { chain: (key) => this.#chainView(key), state: (client) => Y.getState(this.#doc.store, client) })
+      const group = closed.map((m) => ({ waiting: m.waiting, checked: this.#reread(m.waiting) }))
       if (group.length === 0) return group
-      const refused = this.#refusedInGroup(group)
+      const refused = this.#refusedInGroup(group.map((m) => m.checked))
       if (refused === undefined) return group
-      this.#unqueue(new Set([refused.member]))
+      const member = group.find((m) => m.checked === refused.member) as { readonly waiting: Waiting }
+      this.#unqueue(new Set([member.waiting]))
       this.#reject(refused.member.peer, refused.member.hash, refused.member.bytes, 'E_FORBIDDEN_DELETE', refused.reason)
-      waiting.splice(waiting.findIndex((m) => m.checked === refused.member), 1)
+      waiting.splice(waiting.findIndex((m) => m.waiting === member.waiting), 1)
     }
   }
 
-  #member(c: Checked): GroupMember & { readonly checked: Checked } {
-    const known = this.#members.get(c)
+  /** How `closedGroup` sees a waiting envelope: computed once (reading it again), and small. */
+  #member(w: Waiting): GroupMember & { readonly waiting: Waiting } {
+    const known = this.#members.get(w)
     if (known !== undefined) return known
+    const c = this.#reread(w)
     const needs = new Map<number, number>()
     const need = (client: number, clock: number): void => {
       if (clock > (needs.get(client) ?? -1)) needs.set(client, clock)
@@ -767,7 +805,7 @@ export class IngressGuard {
     for (const del of c.update.deletes) need(del.client, del.clock + del.length - 1)
     const { envelope } = c
     const member = {
-      checked: c,
+      waiting: w,
       sessionKey: c.sessionKey,
       client: c.client,
       seq: envelope.seq,
@@ -777,7 +815,7 @@ export class IngressGuard {
       ranges: c.update.ranges,
       needs,
     }
-    this.#members.set(c, member)
+    this.#members.set(w, member)
     return member
   }
 
@@ -849,9 +887,12 @@ export class IngressGuard {
   }
 
   /** Applies a checked group as one update (Yjs integrates its members in whatever order their structs need), then what it releases. */
-  #applyGroup(group: readonly Checked[]): string[] {
-    this.#unqueue(new Set(group))
-    Y.applyUpdate(this.#doc, Y.mergeUpdates(group.map((c) => c.envelope.update)), group.map((c) => c.envelope))
+  #applyGroup(members: ReadonlyArray<{ readonly waiting: Waiting; readonly checked: Checked }>): string[] {
+    this.#unqueue(new Set(members.map((m) => m.waiting)))
+    const group = members.map((m) => m.checked)
+    const origin = group.map((c) => c.envelope)
+    this.#origins.add(origin)
+    Y.applyUpdate(this.#doc, Y.mergeUpdates(group.map((c) => c.envelope.update)), origin)
     for (const c of group) {
       this.#claim(c.client, c.sessionKey, c.vouched)
       this.#extendChain(c.sessionKey, c.envelope, c.hash, c.bytes)
@@ -862,7 +903,7 @@ export class IngressGuard {
   }
 
   /** Takes waiting envelopes out of the queue. */
-  #unqueue(members: ReadonlySet<Checked>): void {
+  #unqueue(members: ReadonlySet<Waiting>): void {
     for (const [key, list] of this.#waiting) {
       const still = list.filter((w) => !members.has(w))
       if (still.length === list.length) continue
@@ -879,8 +920,8 @@ export class IngressGuard {
   }
 
 
-  #reject(peer: string, hash: string | undefined, bytes: Uint8Array, code: GuardRejectionCode, reason: string): GuardOutcome {
-    this.#quarantine.push({ peer, hash, code, reason, bytes })
+  #reject(peer: string, hash: string | undefined, bytes: Uint8Array, code: GuardRejectionCode, reason: string, conflictsWith?: string): GuardOutcome {
+    this.#quarantine.push(conflictsWith === undefined ? { peer, hash, code, reason, bytes } : { peer, hash, code, reason, bytes, conflictsWith })
     if (this.#quarantine.length > this.#limits.quarantine) this.#quarantine.shift()
     return { status: 'rejected', hash, code, reason }
   }
@@ -892,6 +933,19 @@ function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
     return a.every((v, i) => canonicalJson(v) === canonicalJson(b[i]))
   } catch {
     return false
+  }
+}
+
+function checkedOf(envelope: Envelope, hash: string, bytes: Uint8Array, peer: string, update: InspectedUpdate): Checked {
+  return {
+    envelope,
+    hash,
+    bytes,
+    peer,
+    sessionKey: sessionKeyOf(envelope.author, envelope.session),
+    client: sessionClientId(envelope.author, envelope.session),
+    vouched: vouchedOf(envelope),
+    update,
   }
 }
 

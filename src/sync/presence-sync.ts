@@ -5,6 +5,7 @@
  * @module
  */
 import { applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates, type Awareness } from 'y-protocols/awareness'
+import { createTokenBucket, type TokenBucket } from '../transports/token-bucket'
 import type { PeerId } from '../transports/transport'
 import { checkAwarenessUpdate, defaultAwarenessLimits, type AwarenessLimits } from './awareness-check'
 import type { Presences } from './presences'
@@ -49,11 +50,6 @@ function fromPeer(origin: unknown): PeerId | undefined {
   return typeof origin === 'object' && origin !== null && 'peer' in origin ? (origin as FromPeer).peer : undefined
 }
 
-interface Bucket {
-  tokens: number
-  at: number
-}
-
 /** Shares the presence of a Space's documents over one engine's peers. */
 export class PresenceSync {
   readonly #options: PresenceSyncOptions
@@ -62,7 +58,7 @@ export class PresenceSync {
   readonly #now: () => number
   /** Per peer, per document: the client ids learned from that peer. */
   readonly #clients = new Map<PeerId, Map<string, Set<number>>>()
-  readonly #buckets = new Map<PeerId, Bucket>()
+  readonly #buckets = new Map<PeerId, TokenBucket>()
   readonly #offs: Array<() => void> = []
 
   constructor(options: PresenceSyncOptions) {
@@ -151,13 +147,8 @@ export class PresenceSync {
   }
 
   #take(peerId: PeerId): boolean {
-    const now = this.#now()
     let bucket = this.#buckets.get(peerId)
-    if (bucket === undefined) this.#buckets.set(peerId, (bucket = { tokens: this.#rate.burst, at: now }))
-    bucket.tokens = Math.min(this.#rate.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate.perSecond)
-    bucket.at = now
-    if (bucket.tokens < 1) return false
-    bucket.tokens -= 1
-    return true
+    if (bucket === undefined) this.#buckets.set(peerId, (bucket = createTokenBucket({ ratePerSecond: this.#rate.perSecond, burst: this.#rate.burst, now: this.#now })))
+    return bucket.take()
   }
 }

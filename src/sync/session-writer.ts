@@ -17,6 +17,12 @@
  * checkpoints never more than double the bytes a session sends.
  * Checkpoints go to `onEnvelope` like envelopes (their `checkpoint` section tells them apart).
  *
+ * A checkpoint never exceeds what receivers accept (`checkpointLimits`, by default the guard's
+ * default limits: 8 MiB envelopes, 200,000 structs): when merging from the first envelope would,
+ * the writer closes that range at its last checkpoint and merges the envelopes after it into
+ * checkpoints of consecutive ranges (`from` > 1, `prev` naming the envelope before), each as long
+ * as fits. A catch-up then takes the ranges' checkpoints one after the other.
+ *
  * ```ts
  * const writer = new SessionWriter({ doc, docId: 'city/tickets.2026-11', signer: identity.keyPair, onEnvelope: send })
  * doc.getMap('tickets').set('t1', 'open') // → one signed envelope, handed to `send`
@@ -27,9 +33,33 @@
 import * as Y from 'yjs'
 import { digest } from 'lib0/hash/sha256'
 import { toHex } from '../encoding/canonical'
+import { CabildoError } from '../errors'
 import { mergeSessionUpdates } from './checkpoint-update'
-import { encodeEnvelope, encodeEnvelopeBody, sessionClientId, SESSION_BYTES } from './envelope-codec'
+import { defaultEnvelopeLimits, encodeEnvelope, encodeEnvelopeBody, sessionClientId, SESSION_BYTES, type EnvelopeBody, type EnvelopeLimits } from './envelope-codec'
 import { signEnvelope, type EnvelopeSigner } from './envelope-signing'
+import { defaultInspectLimits, inspectUpdate, type InspectLimits } from './update-inspector'
+
+/** What receivers accept of one envelope: a checkpoint is never made larger (see {@link SessionWriterOptions.checkpointLimits}). */
+export interface CheckpointLimits {
+  /** The largest encoded envelope. */
+  readonly envelope: EnvelopeLimits
+  /** The limits of its update (bytes, structs, delete ranges, struct length). */
+  readonly update: InspectLimits
+}
+
+/** Default {@link CheckpointLimits}: the ingress guard's defaults (8 MiB envelopes and updates, 200,000 structs). */
+export const defaultCheckpointLimits: CheckpointLimits = { envelope: defaultEnvelopeLimits, update: defaultInspectLimits }
+
+/** An envelope signed since the last checkpoint, as a later checkpoint needs it. */
+interface Signed {
+  readonly seq: number
+  /** Its body's hash: what a checkpoint starting after it names as `prev`. */
+  readonly hash: Uint8Array
+  readonly update: Uint8Array
+}
+
+/** A signature's bytes, to measure an envelope before signing it. */
+const SIGNATURE_PLACEHOLDER = new Uint8Array(64)
 
 /** Options of a {@link SessionWriter}. */
 export interface SessionWriterOptions {
@@ -41,7 +71,12 @@ export interface SessionWriterOptions {
   readonly onEnvelope: (bytes: Uint8Array, hash: string) => void
   /** Called when signing or `onEnvelope` fails; the writer stops (a gap in the chain cannot be repaired). */
   readonly onError?: (error: unknown) => void
-  /** The session nonce (default: 16 random bytes). Tests pass a fixed one. */
+  /** Receives, when the writer stops on a failure, the local updates it was given and did not sign (merged). */
+  readonly onUnsigned?: (update: Uint8Array) => void
+  /**
+   * The session nonce ({@link SESSION_BYTES} bytes; default: random). Tests pass a fixed one; a
+   * nonce must never serve one author twice in a document (see `SpaceOptions.sessionNonce`).
+   */
   readonly session?: Uint8Array
   /**
    * Sign a checkpoint once this many envelopes were signed since the last one (and what they cost
@@ -49,6 +84,11 @@ export interface SessionWriterOptions {
    * `checkpoint()` is called.
    */
   readonly checkpointEvery?: number
+  /**
+   * What receivers accept: no checkpoint is larger (default {@link defaultCheckpointLimits}, the
+   * guard's defaults). Give the receivers' limits when they differ.
+   */
+  readonly checkpointLimits?: Partial<CheckpointLimits>
 }
 
 /** Signs a document's local updates into a chain of envelopes. */
@@ -62,18 +102,31 @@ export class SessionWriter {
   #chain: Promise<void> = Promise.resolve()
   readonly #queued: Uint8Array[] = []
   #failed: unknown = undefined
-  /** The updates of the envelopes signed since the last checkpoint (all of them before the first). */
-  #sinceCheckpoint: Uint8Array[] = []
+  #disposed = false
+  /** The envelopes signed since the last checkpoint (all of them before the first). */
+  #sinceCheckpoint: Signed[] = []
   /** The bytes of those envelopes, less those of their updates. */
   #bytesSinceCheckpoint = 0
-  /** The last checkpoint's merged update and size. */
-  #lastCheckpoint: { readonly update: Uint8Array; readonly size: number } | undefined
+  /**
+   * The range checkpoints merge from: envelope `from` (1, until a checkpoint from there would be
+   * too large) and the hash of the envelope before it (empty for 1).
+   */
+  #range: { readonly from: number; readonly prev: Uint8Array } = { from: 1, prev: new Uint8Array(0) }
+  /** The last checkpoint of that range: its merged update, size, last seq and that envelope's hash. */
+  #lastCheckpoint: { readonly update: Uint8Array; readonly size: number; readonly seq: number; readonly last: Uint8Array } | undefined
   readonly #onUpdate: (update: Uint8Array, origin: unknown, doc: Y.Doc, tr: Y.Transaction) => void
 
-  /** Sets the document's client id to the session's and starts signing its local updates. */
+  /**
+   * Sets the document's client id to the session's and starts signing its local updates.
+   * @throws CabildoError `E_ARGUMENT` when `session` is not {@link SESSION_BYTES} bytes.
+   */
   constructor(options: SessionWriterOptions) {
     this.#options = options
-    this.#session = options.session ?? globalThis.crypto.getRandomValues(new Uint8Array(SESSION_BYTES))
+    const session = options.session
+    if (session !== undefined && !(session instanceof Uint8Array && session.length === SESSION_BYTES)) {
+      throw new CabildoError('E_ARGUMENT', `A session nonce must be ${SESSION_BYTES} bytes`, { argument: 'session', reason: `not ${SESSION_BYTES} bytes` })
+    }
+    this.#session = session ?? globalThis.crypto.getRandomValues(new Uint8Array(SESSION_BYTES))
     this.clientId = sessionClientId(options.signer.did, this.#session)
     options.doc.clientID = this.clientId
     this.#onUpdate = (update, _origin, _doc, tr) => {
@@ -106,13 +159,15 @@ export class SessionWriter {
       this.#seq++
       this.#prev = hash
       const bytes = encodeEnvelope(envelope)
-      this.#sinceCheckpoint.push(update)
+      this.#sinceCheckpoint.push({ seq: this.#seq, hash, update })
       // The next checkpoint weighs at most the last one plus these updates: checkpoint once the
       // envelopes outweigh that, so that checkpoints cost no more than the envelopes did.
       this.#bytesSinceCheckpoint += bytes.length - update.length
       this.#options.onEnvelope(bytes, toHex(hash))
     } catch (error) {
       this.#failed = error
+      const unsigned = [update, ...this.#queued.splice(0)]
+      this.#options.onUnsigned?.(unsigned.length === 1 ? update : Y.mergeUpdates(unsigned))
       this.#options.onError?.(error)
       return
     }
@@ -121,7 +176,8 @@ export class SessionWriter {
   }
 
   /**
-   * Signs a checkpoint of the session (envelopes 1 to the latest), after every local update so
+   * Signs a checkpoint of the session (envelopes 1 to the latest, or from the start of the
+   * current range when that would be too large: see the module's note), after every local update so
    * far is signed, and hands it to `onEnvelope`. Resolves with its hex hash, or `undefined` when
    * there is nothing to merge (fewer than two envelopes, or none since the last checkpoint) or the
    * writer stopped. A failure to sign it is reported through `onError`; the session goes on.
@@ -134,28 +190,68 @@ export class SessionWriter {
 
   async #signCheckpoint(): Promise<string | undefined> {
     if (this.#failed !== undefined || this.#sinceCheckpoint.length === 0 || this.#seq < 2) return undefined
-    const parts = this.#lastCheckpoint === undefined ? this.#sinceCheckpoint : [this.#lastCheckpoint.update, ...this.#sinceCheckpoint]
     try {
-      const update = mergeSessionUpdates(parts)
-      const envelope = await signEnvelope(this.#options.signer, {
-        doc: this.#options.docId,
-        session: this.#session,
-        seq: this.#seq,
-        prev: new Uint8Array(0),
-        update,
-        checkpoint: { from: 1, last: this.#prev },
-      })
-      const bytes = encodeEnvelope(envelope)
-      const hash = toHex(digest(encodeEnvelopeBody(envelope)))
-      this.#lastCheckpoint = { update, size: bytes.length }
-      this.#sinceCheckpoint = []
-      this.#bytesSinceCheckpoint = 0
-      this.#options.onEnvelope(bytes, hash)
-      return hash
+      const last = this.#lastCheckpoint
+      if (last !== undefined) {
+        const body = this.#checkpointBody(this.#range.from, this.#range.prev, [last.update, ...this.#sinceCheckpoint])
+        if (this.#fits(body)) return await this.#sign(body)
+        // Too large from the range's start: the range ends at its last checkpoint, the next starts after it.
+        this.#range = { from: last.seq + 1, prev: last.last }
+        this.#lastCheckpoint = undefined
+      }
+      let hash: string | undefined
+      for (;;) {
+        const since = this.#sinceCheckpoint
+        if (since.length < 2) return hash // one envelope is its own cheapest checkpoint
+        const whole = this.#checkpointBody(this.#range.from, this.#range.prev, since)
+        if (this.#fits(whole)) return await this.#sign(whole)
+        // The longest run of envelopes from the range's start that fits closes the range.
+        let low = 1
+        let high = since.length - 1
+        while (low < high) {
+          const middle = (low + high + 1) >> 1
+          if (this.#fits(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, middle)))) low = middle
+          else high = middle - 1
+        }
+        if (low >= 2) hash = await this.#sign(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, low)))
+        const end = since[low - 1] as Signed
+        this.#range = { from: end.seq + 1, prev: end.hash }
+        this.#lastCheckpoint = undefined
+        this.#sinceCheckpoint = since.slice(low)
+      }
     } catch (error) {
       this.#options.onError?.(error)
       return undefined
     }
+  }
+
+  /** The body of a checkpoint merging `parts`, the session's envelopes from `from` to the last of them. */
+  #checkpointBody(from: number, prev: Uint8Array, parts: ReadonlyArray<Signed | Uint8Array>): Omit<EnvelopeBody, 'author'> {
+    const updates = parts.map((part) => (part instanceof Uint8Array ? part : part.update))
+    const lastPart = parts[parts.length - 1]
+    const seq = lastPart instanceof Uint8Array || lastPart === undefined ? this.#seq : lastPart.seq
+    const last = lastPart instanceof Uint8Array || lastPart === undefined ? this.#prev : lastPart.hash
+    return { doc: this.#options.docId, session: this.#session, seq, prev: from === 1 ? new Uint8Array(0) : prev, update: mergeSessionUpdates(updates), checkpoint: { from, last } }
+  }
+
+  /** Whether receivers accept a checkpoint of this body: its envelope's size, and its update read as the guard reads it. */
+  #fits(body: Omit<EnvelopeBody, 'author'>): boolean {
+    const limits = { ...defaultCheckpointLimits, ...this.#options.checkpointLimits }
+    const size = encodeEnvelope({ ...body, author: this.#options.signer.did, sig: SIGNATURE_PLACEHOLDER }).length
+    return size <= limits.envelope.maxBytes && inspectUpdate(body.update, limits.update).ok
+  }
+
+  /** Signs a checkpoint, hands it over, and makes it the range's last; returns its hex hash. */
+  async #sign(body: Omit<EnvelopeBody, 'author'>): Promise<string> {
+    const envelope = await signEnvelope(this.#options.signer, body)
+    const bytes = encodeEnvelope(envelope)
+    const hash = toHex(digest(encodeEnvelopeBody(envelope)))
+    const checkpoint = body.checkpoint as NonNullable<EnvelopeBody['checkpoint']>
+    this.#lastCheckpoint = { update: body.update, size: bytes.length, seq: body.seq, last: checkpoint.last }
+    this.#sinceCheckpoint = this.#sinceCheckpoint.filter((signed) => signed.seq > body.seq)
+    this.#bytesSinceCheckpoint = 0
+    this.#options.onEnvelope(bytes, hash)
+    return hash
   }
 
   /**
@@ -167,8 +263,14 @@ export class SessionWriter {
     if (this.#failed !== undefined) throw this.#failed
   }
 
+  /** Whether local transactions are signed from now on: neither a failure nor `dispose()` stopped the writer. */
+  get signing(): boolean {
+    return this.#failed === undefined && !this.#disposed
+  }
+
   /** Stops signing (pending envelopes still complete). */
   dispose(): void {
+    this.#disposed = true
     this.#options.doc.off('update', this.#onUpdate)
   }
 }

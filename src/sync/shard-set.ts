@@ -8,7 +8,7 @@ import { CabildoError } from '../errors'
 import { assertShardName } from '../doc/record-ids'
 import type { ShardSource } from '../doc/shard-source'
 import { callListener } from '../doc/change-router'
-import { attachStore, type AttachedStore, type StorageFailure } from '../storage/attach-store'
+import { attachStore, type AttachedStore, type KeptElsewhere, type StorageFailure } from '../storage/attach-store'
 import type { Storage } from '../storage/storage'
 
 /** The name of the manifest document, which lists the Space's shards. */
@@ -25,6 +25,11 @@ export interface PreparedDoc {
   flush(): Promise<void>
   /** Releases the attachment (the set closes, or the document failed to open). */
   close(): Promise<void>
+  /**
+   * Optional: the document's updates the attachment keeps itself (as signed envelopes), which the
+   * document's own store then does not append (see `attachStore`).
+   */
+  readonly kept?: KeptElsewhere
 }
 
 /** How a shard set gets the time and fresh keys. */
@@ -64,13 +69,13 @@ export class ShardSet implements ShardSource {
     this.#options = options
     this.manifest = new Y.Doc({ guid: MANIFEST_DOC })
     const prepared = this.#prepare(MANIFEST_DOC, this.manifest)
-    this.ready = this.#attach(MANIFEST_DOC, this.manifest).then(() => prepared?.load())
+    this.ready = this.#attach(MANIFEST_DOC, this.manifest, prepared).then(() => prepared?.load())
     // A load failure is reported by every later `open`; this only keeps it from going unhandled.
     this.ready.catch(() => undefined)
   }
 
   /** Loads a document from storage and keeps persisting it. A store that fails to load is never written. */
-  async #attach(name: string, doc: Y.Doc): Promise<void> {
+  async #attach(name: string, doc: Y.Doc, prepared: PreparedDoc | undefined): Promise<void> {
     const storage = this.#options.storage
     if (!storage) return
     const store = await storage.open(name)
@@ -78,6 +83,7 @@ export class ShardSet implements ShardSource {
       const options = {
         ...(this.#options.compactEvery === undefined ? {} : { compactEvery: this.#options.compactEvery }),
         ...(this.#options.onStorageError === undefined ? {} : { onError: this.#options.onStorageError }),
+        ...(prepared?.kept === undefined ? {} : { keptElsewhere: prepared.kept }),
       }
       this.#attached.set(name, await attachStore(doc, store, options))
     } catch (error) {
@@ -136,7 +142,7 @@ export class ShardSet implements ShardSource {
       const doc = new Y.Doc({ guid: name })
       const prepared = this.#prepare(name, doc)
       try {
-        await this.#attach(name, doc)
+        await this.#attach(name, doc, prepared)
         await prepared?.load()
       } catch (error) {
         await this.#discard(name, doc)

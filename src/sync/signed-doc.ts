@@ -4,6 +4,12 @@
  * envelope the document holds (in the order they were applied, which is a causal order), kept
  * in storage next to the document so that it survives a restart.
  *
+ * With storage, the envelope log is the only record of the content envelopes carry: the
+ * document's own store appends only what no envelope carries ({@link SignedDoc.kept}), and its
+ * snapshots are written once the envelopes they hold are durable. A crash can therefore never
+ * keep an envelope's content without the envelope, and content whose envelope was kept comes
+ * back from the envelope when the document opens.
+ *
  * ```ts
  * const signed = new SignedDoc({ name: 'tickets.2026-11', docId: 'city/tickets.2026-11', doc, check, signer: identity.keyPair })
  * await signed.load(storage)                   // the stored envelopes, before the doc is used
@@ -23,7 +29,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { toHex } from '../encoding/canonical'
 import { CabildoError } from '../errors'
-import type { StorageFailure } from '../storage/attach-store'
+import type { KeptElsewhere, StorageFailure } from '../storage/attach-store'
 import type { Storage } from '../storage/storage'
 import { createListenerSet } from '../transports/listener-set'
 import type { DeleteRule } from './delete-rules'
@@ -134,17 +140,54 @@ interface Header {
   readonly checkpoint?: { readonly from: number; readonly last: string }
 }
 
-/** The origin of the transactions that apply a stored envelope's content missing from its document. */
-const RESTORED = Symbol('restored envelope')
+/** The origin of the transaction that applies stored envelopes' content missing from their document. */
+const RESTORED = Symbol('restored envelopes')
 
 /**
- * Whether `doc` holds every struct `update` writes; an update that writes none (deletions only)
- * counts as absent, so its deletions are applied (again: applying is idempotent).
+ * How many updates one `Y.mergeUpdates` call merges at most: it re-sorts its inputs for every
+ * run of structs it writes, so merging n updates of one session at once costs O(n²); merging
+ * them this many at a time, level by level, costs O(n log n).
  */
-function contentPresent(doc: Y.Doc, update: Uint8Array): boolean {
-  const { to } = Y.parseUpdateMeta(update)
-  if (to.size === 0) return false
-  for (const [client, end] of to) if (Y.getState(doc.store, client) < end) return false
+const MERGE_FAN_IN = 32
+
+/** Merges updates into one (see {@link MERGE_FAN_IN}). */
+function mergeAll(updates: readonly Uint8Array[]): Uint8Array {
+  let level = updates
+  while (level.length > 1) {
+    const next: Uint8Array[] = []
+    for (let i = 0; i < level.length; i += MERGE_FAN_IN) next.push(Y.mergeUpdates(level.slice(i, i + MERGE_FAN_IN)))
+    level = next
+  }
+  return level[0] ?? Y.mergeUpdates([])
+}
+
+type DeleteSet = ReturnType<typeof Y.createDeleteSetFromStructStore>
+
+/** Whether the ranges of `held` (sorted by clock, adjacent ranges joined) cover `len` clocks from `clock`. */
+function covers(held: ReturnType<DeleteSet['clients']['get']>, clock: number, len: number): boolean {
+  if (held === undefined) return false
+  let low = 0
+  let high = held.length - 1
+  while (low < high) {
+    const middle = (low + high + 1) >> 1
+    if ((held[middle]?.clock ?? 0) <= clock) low = middle
+    else high = middle - 1
+  }
+  const range = held[low]
+  return range !== undefined && range.clock <= clock && clock + len <= range.clock + range.len
+}
+
+/**
+ * Whether `doc` holds everything `update` does: every struct it writes and every deletion it
+ * makes (a snapshot taken between the transactions one envelope merges holds the first one's
+ * structs without the second one's deletions). `deleted` is the document's delete set.
+ */
+function contentPresent(doc: Y.Doc, update: Uint8Array, deleted: () => DeleteSet): boolean {
+  for (const [client, end] of Y.parseUpdateMeta(update).to) if (Y.getState(doc.store, client) < end) return false
+  for (const [client, ranges] of Y.decodeUpdate(update).ds.clients) {
+    const held = deleted().clients.get(client)
+    for (const range of ranges) if (!covers(held, range.clock, range.len)) return false
+  }
   return true
 }
 
@@ -188,6 +231,14 @@ export class SignedDoc {
   readonly #listeners = createListenerSet<SignedDocEvents>()
   readonly #unsaved: Uint8Array[] = []
   #store: EnvelopeStore | undefined
+  /** The envelope store's closing (its last save), once `close()` let it go. */
+  #closing: Promise<void> | undefined
+  /** Runs of {@link SignedDoc.receive} and vouching not finished: what they apply is logged when they finish. */
+  readonly #admitting = new Set<Promise<unknown>>()
+  /** While stored envelopes' content is applied: how many envelopes that transaction carries. */
+  #restoring = 0
+  #loading: Promise<void> | undefined
+  readonly #unkept = createListenerSet<{ unkept: Uint8Array }>()
   /** One vouching chain per signer did. */
   readonly #vouchers = new Map<string, Voucher>()
   #loaded = false
@@ -213,9 +264,28 @@ export class SignedDoc {
       signer: options.signer,
       onEnvelope: (bytes, hash) => this.#local(bytes, hash),
       onError: (error) => options.onError?.(error),
+      onUnsigned: (update) => this.#unkept.emit('unkept', update),
       ...(options.session === undefined ? {} : { session: options.session }),
       checkpointEvery: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+      // Peers are assumed to accept what this replica's guard accepts: no checkpoint is larger.
+      ...(options.guardLimits === undefined ? {} : { checkpointLimits: options.guardLimits }),
     })
+  }
+
+  /**
+   * The document's updates that the envelope log keeps (what the guard applied, what the writer
+   * signs, what stored envelopes restored): the document's own store does not append them (see
+   * `attachStore`), so that each transaction is stored once, as its envelope.
+   */
+  readonly kept: KeptElsewhere = {
+    count: (transaction) => {
+      const origin: unknown = transaction.origin
+      if (origin === RESTORED) return this.#restoring
+      if (this.guard.appliedWith(origin)) return Array.isArray(origin) ? origin.length : 1
+      return transaction.local && this.writer?.signing === true ? 1 : 0
+    },
+    durable: () => this.#durable(),
+    onUnkept: (listener) => this.#unkept.on('unkept', listener),
   }
 
   /** Whether {@link SignedDoc.load} has completed (its stored envelopes are in the log). */
@@ -325,7 +395,14 @@ export class SignedDoc {
   }
 
   /** Passes an envelope through the guard; what it applies joins the log, announced as from `source` (undefined: made here). */
-  async #admit(bytes: Uint8Array, peer: string, source: EnvelopeSource | undefined): Promise<GuardOutcome> {
+  #admit(bytes: Uint8Array, peer: string, source: EnvelopeSource | undefined): Promise<GuardOutcome> {
+    const run = this.#admitNow(bytes, peer, source)
+    this.#admitting.add(run)
+    void run.finally(() => this.#admitting.delete(run)).catch(() => undefined)
+    return run
+  }
+
+  async #admitNow(bytes: Uint8Array, peer: string, source: EnvelopeSource | undefined): Promise<GuardOutcome> {
     const outcome = await this.guard.receive(bytes, peer)
     const items: Array<{ bytes: Uint8Array; hash: string }> = []
     if (outcome.status === 'pending') this.#held.set(outcome.hash, bytes)
@@ -430,12 +507,18 @@ export class SignedDoc {
   }
 
   /**
-   * Loads the stored envelopes into the log (and the guard's chains, as already applied: their
-   * content came back with the document's Yjs updates), then keeps saving new ones. Call it once
-   * the document's stored updates are loaded, before the document is used.
+   * Loads the stored envelopes into the log (and the guard's chains, as already applied), applies
+   * the content of those whose content the document lacks, then keeps saving new ones. Call it
+   * once the document's stored updates (snapshot and unenveloped updates) are loaded, before the
+   * document is used.
    * @throws `E_STORAGE` when the envelope store cannot be opened or read (nothing is written to it then).
    */
-  async load(storage: Storage | undefined, options: SignedDocLoadOptions = {}): Promise<void> {
+  load(storage: Storage | undefined, options: SignedDocLoadOptions = {}): Promise<void> {
+    this.#loading ??= this.#load(storage, options)
+    return this.#loading
+  }
+
+  async #load(storage: Storage | undefined, options: SignedDocLoadOptions): Promise<void> {
     if (storage !== undefined) {
       const store = await openEnvelopeStore(storage, this.name, {
         snapshot: () => this.log().map((entry) => entry.bytes),
@@ -459,18 +542,26 @@ export class SignedDoc {
   /**
    * Replays stored envelopes in their stored order. A session's envelopes normally come in
    * sequence; after a lost append an envelope may come before its predecessor, so those wait
-   * for it; any that never find it are reported (their content is in the document, but peers
-   * cannot get it from here).
+   * for it; any that never find it are reported (peers cannot get them from here, and their
+   * content is not applied).
+   *
+   * The document's store holds a snapshot and what no envelope carries: the content of the
+   * envelopes made or received after that snapshot comes back from the envelopes themselves (as
+   * trusted as the document's own records), merged into one update applied once. So does a
+   * deletion whose envelope was kept, and the content of envelopes another process sharing the
+   * store (a cluster's database) appended meanwhile: the chains never run ahead of the content.
    */
   #restore(stored: readonly Uint8Array[]): void {
     const seen = new Set<string>()
+    const lacking: Uint8Array[] = []
+    let deleteSet: DeleteSet | undefined
+    const deleted = (): DeleteSet => (deleteSet ??= Y.createDeleteSetFromStructStore(this.doc.store))
     let waiting: Array<{ bytes: Uint8Array; hash: string; header: Header }> = []
     const place = (item: { bytes: Uint8Array; hash: string; header: Header }): boolean => {
       if (!this.#fits(item.header)) return false
-      // A store other processes write to (a cluster's shared database) may have gained envelopes
-      // between the document's load and this one: their content is applied from the envelope
-      // itself (as trusted as the document's own records), so the chain never runs ahead of it.
-      if (!contentPresent(this.doc, item.header.update)) Y.applyUpdate(this.doc, item.header.update, RESTORED)
+      // Checked against the document as loaded: content that an earlier envelope of `lacking`
+      // writes and a later one (a checkpoint) writes again is merged twice, which Yjs absorbs.
+      if (!contentPresent(this.doc, item.header.update, deleted)) lacking.push(item.header.update)
       this.guard.recordLocal(item.bytes)
       this.#record(item.bytes, item.hash, item.header)
       return true
@@ -493,6 +584,14 @@ export class SignedDoc {
       const before = waiting.length
       waiting = waiting.filter((item) => !place(item))
       progress = waiting.length < before
+    }
+    if (lacking.length > 0) {
+      this.#restoring = lacking.length
+      try {
+        Y.applyUpdate(this.doc, mergeAll(lacking), RESTORED)
+      } finally {
+        this.#restoring = 0
+      }
     }
     if (refused + waiting.length > 0) {
       this.#options.onError?.(new CabildoError('E_STORAGE', `${refused + waiting.length} stored envelopes of "${this.name}" could not be restored`, {
@@ -531,6 +630,22 @@ export class SignedDoc {
   }
 
   /**
+   * Resolves once the envelope of every update the document held at the call (made here,
+   * applied by the guard, restored) is durable in the envelope log: local transactions are
+   * signed, envelopes being received are logged, and the log is flushed. What a compaction of
+   * the document's store waits for before it writes a snapshot holding that content.
+   * @throws the storage failure when the envelope log could not be written.
+   */
+  async #durable(): Promise<void> {
+    const admitting = [...this.#admitting]
+    await this.#loading?.catch(() => undefined)
+    await this.writer?.flush().catch(() => undefined) // a writer failure handed its updates to `kept.onUnkept`
+    await Promise.allSettled(admitting)
+    this.#saveNow()
+    await (this.#store?.flush() ?? this.#closing)
+  }
+
+  /**
    * Resolves once every local transaction so far is signed and every envelope is durable (at
    * once without storage).
    * @throws the storage failure when the envelope log could not be written.
@@ -555,7 +670,8 @@ export class SignedDoc {
     this.#saveNow()
     const store = this.#store
     this.#store = undefined
-    await store?.close()
+    this.#closing = store?.close()
+    await this.#closing
   }
 }
 

@@ -48,6 +48,8 @@ export interface SignedDocsOptions {
    * `DEFAULT_CHECKPOINT_EVERY` (32), 0 turns automatic checkpoints off.
    */
   readonly checkpointEvery?: number
+  /** Each document's writer's session nonce, asked for when the document is attached (default: random; see `SpaceOptions.sessionNonce`). */
+  readonly sessionNonce?: (doc: string) => Uint8Array
 }
 
 /** The events of {@link SignedDocs}. */
@@ -95,7 +97,7 @@ export class SignedDocs {
    * loaded (`load`), to make it durable (`flush`) and when it goes away (`close`).
    */
   attach(name: string, doc: Y.Doc): PreparedDoc {
-    const { signer, deleteRule, guardLimits, storage, compactEvery, onStorageError, checkpointEvery } = this.#options
+    const { signer, deleteRule, guardLimits, storage, compactEvery, onStorageError, checkpointEvery, sessionNonce } = this.#options
     const signed = new SignedDoc({
       name,
       docId: `${this.spaceId}/${name}`,
@@ -105,6 +107,7 @@ export class SignedDocs {
       ...(deleteRule === undefined ? {} : { deleteRule }),
       ...(guardLimits === undefined ? {} : { guardLimits }),
       ...(checkpointEvery === undefined ? {} : { checkpointEvery }),
+      ...(sessionNonce === undefined || signer === undefined ? {} : { session: sessionNonce(name) }),
       onError: (error) => this.#listeners.emit('error', { doc: name, error }),
     })
     return {
@@ -118,6 +121,7 @@ export class SignedDocs {
         this.#listeners.emit('open', signed)
       },
       flush: () => signed.flush(),
+      kept: signed.kept,
       close: async () => {
         if (this.#docs.get(name) === signed) this.#docs.delete(name)
         await signed.close()

@@ -90,6 +90,20 @@ export interface SpaceOptions {
   readonly checkpointEvery?: number
   /** Called with every storage failure (disk full, quota exceeded, ...); the Space stays usable in memory. */
   readonly onStorageError?: (error: StorageFailure) => void
+  /**
+   * The session nonce (16 bytes) of this replica's writer of a document, asked for each time the
+   * document is created here (default: 16 bytes from the platform CSPRNG). The nonce decides the
+   * document's Yjs client id (`sessionClientId(did, nonce)`), hence its bytes: tests and
+   * simulations fix it to make runs byte-identical. **Never give one author the same nonce for
+   * a document twice** (after a restart, in another tab, on another device): the two sessions
+   * share one client id and one hash chain. Live side by side, each signs its own envelope #1,
+   * #2, ...: a peer applies whichever it receives first and refuses the other
+   * (`E_EQUIVOCATION`), so each device's edits reach only some peers. After a restart over the
+   * stored content of the first, Yjs finds its client id in use and moves the document to a
+   * random one: the new session's edits never join the envelope log and stay local
+   * (`signedDoc.unsigned()` reports them). See docs/sync.md.
+   */
+  readonly sessionNonce?: (doc: string) => Uint8Array
 }
 
 /** A district's civic data: typed collections over shard documents. Create one with {@link createSpace}. */
@@ -134,6 +148,7 @@ export class Space {
       ...(options.compactEvery === undefined ? {} : { compactEvery: options.compactEvery }),
       ...(options.onStorageError === undefined ? {} : { onStorageError: options.onStorageError }),
       ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+      ...(options.sessionNonce === undefined ? {} : { sessionNonce: options.sessionNonce }),
     })
     this.#shards = new ShardSet({
       prepare: (name, doc) => this.signedDocs.attach(name, doc),

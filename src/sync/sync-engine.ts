@@ -25,6 +25,7 @@ import type * as Y from 'yjs'
 import { toHex } from '../encoding/canonical'
 import { CabildoError } from '../errors'
 import { createListenerSet } from '../transports/listener-set'
+import { createTokenBucket, type TokenBucket } from '../transports/token-bucket'
 import type { PeerId, Transport } from '../transports/transport'
 import { decodeEnvelope } from './envelope-codec'
 import type { GuardRejectionCode } from './ingress-guard'
@@ -50,6 +51,14 @@ export interface SyncSource {
   readonly presences?: Presences
 }
 
+/** A rate limit: a burst at once, then a steady rate (a token bucket). */
+export interface SyncRate {
+  /** What is allowed at once (the bucket starts full). `Infinity` turns the limit off. */
+  readonly burst: number
+  /** What is allowed per second after the burst. */
+  readonly perSecond: number
+}
+
 /** Limits that protect an engine from its peers. */
 export interface SyncLimits {
   /** Largest message accepted from a peer, and sent to one (also bounded by the transport's `maxMessageBytes`). Default 16 MiB. */
@@ -63,10 +72,41 @@ export interface SyncLimits {
    * document): no honest peer sends those. Default 16.
    */
   readonly maxStrikes: number
+  /** Messages of any kind a peer may send. Default a burst of 10,000, then 2,000 per second. */
+  readonly messageRate: SyncRate
+  /**
+   * Envelopes a peer may send (each costs a signature check), all documents together. Default a
+   * burst of 100,000, then 2,000 per second. A message carrying more than the burst passes only
+   * when the bucket is full.
+   */
+  readonly envelopeRate: SyncRate
+  /** Envelope bytes a peer may send, all documents together. Default a burst of 256 MiB, then 16 MiB per second. */
+  readonly envelopeByteRate: SyncRate
+  /**
+   * Requests for a whole history a peer may make, per document: `want` messages asking for a
+   * session from its start (`after` 0), and `heads` messages asking for our heads in return.
+   * Each makes this replica send much more than it received. Default a burst of 256, then 2 per
+   * second (an honest peer asks once when it starts syncing a document, and once per resync).
+   */
+  readonly historyRate: SyncRate
+  /** A peer earns a strike for every this many messages dropped for its rates. Default 64. */
+  readonly rateDropsPerStrike: number
 }
 
 /** Default {@link SyncLimits}. */
-export const defaultSyncLimits: SyncLimits = { maxMessageBytes: 16 * 1024 * 1024, maxEntries: 100_000, maxStrikes: 16 }
+export const defaultSyncLimits: SyncLimits = {
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxEntries: 100_000,
+  maxStrikes: 16,
+  messageRate: { burst: 10_000, perSecond: 2_000 },
+  envelopeRate: { burst: 100_000, perSecond: 2_000 },
+  envelopeByteRate: { burst: 256 * 1024 * 1024, perSecond: 16 * 1024 * 1024 },
+  historyRate: { burst: 256, perSecond: 2 },
+  rateDropsPerStrike: 64,
+}
+
+/** Which of a peer's rates a dropped message was over (see {@link SyncLimits}). */
+export type SyncRateLimit = 'messages' | 'envelopes' | 'envelope-bytes' | 'history'
 
 /** Options of {@link createSyncEngine}. */
 export interface SyncEngineOptions {
@@ -100,6 +140,8 @@ export interface SyncEngineOptions {
   readonly resyncEvery?: number
   /** Replaces some of the {@link defaultSyncLimits}. */
   readonly limits?: Partial<SyncLimits>
+  /** The clock of the rate limits, in milliseconds (default `performance.now`): tests and simulations pass their own. */
+  readonly now?: () => number
 }
 
 /** Where syncing with a peer stands. */
@@ -157,6 +199,8 @@ export interface SyncStats {
   readonly forks: number
   /** Presence updates refused: undecodable, over the size limits, or above a peer's rate. */
   readonly presenceRefused: number
+  /** Messages dropped unread because their peer was over one of its rates (see {@link SyncLimits}). */
+  readonly rateLimited: number
 }
 
 /** The events of a {@link SyncEngine}. */
@@ -167,6 +211,11 @@ export interface SyncEngineEvents {
   'peer-left': { readonly peerId: PeerId }
   /** A guard refused an envelope a peer sent; it is kept in quarantine. */
   rejected: { readonly peerId: PeerId; readonly doc: string; readonly code: GuardRejectionCode; readonly reason: string; readonly hash: string | undefined }
+  /**
+   * A message from a peer was dropped unread: the peer was over one of its rates. Nothing in it
+   * is processed; an honest peer's envelopes come back at the next heads exchange.
+   */
+  'rate-limited': { readonly peerId: PeerId; readonly limit: SyncRateLimit; readonly doc: string | undefined; readonly dropped: number }
   /** A peer earned a strike; `ignored` once it reached the limit. */
   malformed: { readonly peerId: PeerId; readonly reason: string; readonly strikes: number; readonly ignored: boolean }
   /** A failure in the background (e.g. a document `eager` could not open). */
@@ -219,6 +268,13 @@ interface Peer {
   readonly docs: Set<string>
   /** Per document, per session, the highest seq the peer is known to hold (for `relay`). */
   readonly known: Map<string, Map<string, number>>
+  readonly messages: TokenBucket
+  readonly envelopes: TokenBucket
+  readonly envelopeBytes: TokenBucket
+  /** Per document: requests for a whole history. */
+  readonly history: Map<string, TokenBucket>
+  /** Messages dropped for its rates (a strike every `rateDropsPerStrike`). */
+  dropped: number
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -228,6 +284,7 @@ class Engine implements SyncEngine {
   readonly #space: SyncSource
   readonly #signed: SignedDocs
   readonly #limits: SyncLimits
+  readonly #now: () => number
   readonly #eager: boolean
   readonly #relay: boolean
   /** Forward only what arrived through another engine: this transport's peers all reach each other. */
@@ -244,7 +301,7 @@ class Engine implements SyncEngine {
   readonly #outbox = new Map<Peer, Map<string, Map<string, LoggedEnvelope>>>()
   readonly #stats: Mutable<Omit<SyncStats, 'peers' | 'pending'>> = {
     messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, envelopesSent: 0, envelopesReceived: 0,
-    applied: 0, duplicates: 0, rejected: 0, malformed: 0, ignored: 0, oversize: 0, forks: 0, presenceRefused: 0,
+    applied: 0, duplicates: 0, rejected: 0, malformed: 0, ignored: 0, oversize: 0, forks: 0, presenceRefused: 0, rateLimited: 0,
   }
   readonly #presence: PresenceSync | undefined
   #flushQueued = false
@@ -256,6 +313,7 @@ class Engine implements SyncEngine {
     this.#space = options.space
     this.#signed = options.space.signedDocs
     this.#limits = checkLimits({ ...defaultSyncLimits, ...options.limits })
+    this.#now = options.now ?? (() => performance.now())
     this.#eager = options.eager === true
     this.#relay = options.relay === true || options.relay === 'from-other-transports'
     this.#meshed = options.relay === 'from-other-transports'
@@ -275,6 +333,7 @@ class Engine implements SyncEngine {
       },
       peersOf: (doc) => [...this.#peers.values()].filter((peer) => peer.status === SyncPeerStatus.syncing && peer.docs.has(doc)).map((peer) => peer.id),
       refused: () => void this.#stats.presenceRefused++,
+      now: this.#now,
     })
     const transport = this.transport
     this.#offs.push(
@@ -392,7 +451,12 @@ class Engine implements SyncEngine {
   // ---- transport events ----
 
   #onPeer(peerId: PeerId): void {
-    const peer: Peer = { id: peerId, status: SyncPeerStatus.connecting, strikes: 0, early: 0, docs: new Set(), known: new Map() }
+    const bucket = (rate: SyncRate): TokenBucket => createTokenBucket({ ratePerSecond: rate.perSecond, burst: rate.burst, now: this.#now })
+    const { messageRate, envelopeRate, envelopeByteRate } = this.#limits
+    const peer: Peer = {
+      id: peerId, status: SyncPeerStatus.connecting, strikes: 0, early: 0, docs: new Set(), known: new Map(),
+      messages: bucket(messageRate), envelopes: bucket(envelopeRate), envelopeBytes: bucket(envelopeByteRate), history: new Map(), dropped: 0,
+    }
     this.#peers.set(peerId, peer)
     this.#send(peer, { type: 'hello', space: this.#space.id, ask: false })
   }
@@ -419,6 +483,10 @@ class Engine implements SyncEngine {
       this.#strike(peer, `a message of ${bytes.length} bytes exceeds ${this.#limits.maxMessageBytes}`)
       return
     }
+    if (!peer.messages.take()) {
+      this.#rateLimited(peer, 'messages', undefined)
+      return
+    }
     const decoded = decodeSyncMessage(bytes, this.#limits)
     if (!decoded.ok) {
       if (decoded.kind === 'unsupported') this.#stats.ignored++
@@ -442,6 +510,11 @@ class Engine implements SyncEngine {
       this.#stats.ignored++ // not open here: it syncs once the app opens it
       return
     }
+    const over = this.#overRate(peer, message)
+    if (over !== undefined) {
+      this.#rateLimited(peer, over, message.doc)
+      return
+    }
     if (!peer.docs.has(message.doc)) {
       peer.docs.add(message.doc)
       this.#presence?.peerJoined(peer.id, message.doc)
@@ -450,6 +523,32 @@ class Engine implements SyncEngine {
     else if (message.type === 'want') this.#onWant(peer, entry.signed, message.wants)
     else if (message.type === 'envelopes') this.#track(this.#onEnvelopes(peer, entry.signed, message.envelopes), message.doc)
     else this.#presence?.received(peer.id, message.doc, message.update)
+  }
+
+  /** The rate a message about an open document is over, if any; takes its tokens when it is not. */
+  #overRate(peer: Peer, message: Exclude<SyncMessage, { type: 'hello' }>): SyncRateLimit | undefined {
+    if (message.type === 'envelopes') {
+      let bytes = 0
+      for (const envelope of message.envelopes) bytes += envelope.length
+      if (!peer.envelopes.take(message.envelopes.length)) return 'envelopes'
+      if (!peer.envelopeBytes.take(bytes)) return 'envelope-bytes'
+      return undefined
+    }
+    const whole = message.type === 'heads' ? message.reply : message.type === 'want' && message.wants.some((want) => want.after === 0)
+    if (!whole) return undefined
+    let history = peer.history.get(message.doc)
+    if (history === undefined) {
+      const rate = this.#limits.historyRate
+      peer.history.set(message.doc, (history = createTokenBucket({ ratePerSecond: rate.perSecond, burst: rate.burst, now: this.#now })))
+    }
+    return history.take() ? undefined : 'history'
+  }
+
+  #rateLimited(peer: Peer, limit: SyncRateLimit, doc: string | undefined): void {
+    this.#stats.rateLimited++
+    peer.dropped++
+    this.#listeners.emit('rate-limited', { peerId: peer.id, limit, doc, dropped: peer.dropped })
+    if (peer.dropped % this.#limits.rateDropsPerStrike === 0) this.#strike(peer, `${this.#limits.rateDropsPerStrike} messages dropped over its rates (the last: ${limit})`)
   }
 
   #strike(peer: Peer, reason: string): void {
@@ -646,10 +745,16 @@ function append<T>(to: T[], items: readonly T[]): void {
 }
 
 function checkLimits(limits: SyncLimits): SyncLimits {
-  for (const name of ['maxMessageBytes', 'maxEntries', 'maxStrikes'] as const) {
+  for (const name of ['maxMessageBytes', 'maxEntries', 'maxStrikes', 'rateDropsPerStrike'] as const) {
     const value = limits[name]
     if (!(Number.isSafeInteger(value) && value >= 1)) {
       throw new CabildoError('E_ARGUMENT', `limits.${name} must be an integer >= 1, got ${value}`, { argument: `limits.${name}`, reason: 'not an integer >= 1' })
+    }
+  }
+  for (const name of ['messageRate', 'envelopeRate', 'envelopeByteRate', 'historyRate'] as const) {
+    const { burst, perSecond } = limits[name]
+    if (!(burst >= 1 && Number.isFinite(perSecond) && perSecond >= 0)) {
+      throw new CabildoError('E_ARGUMENT', `limits.${name} needs a burst >= 1 and a finite perSecond >= 0, got ${burst} and ${perSecond}`, { argument: `limits.${name}`, reason: 'not a burst >= 1 and a rate >= 0' })
     }
   }
   return limits

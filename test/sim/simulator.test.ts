@@ -1,8 +1,9 @@
 /**
  * The simulator's CI budget: 200 seeded multi-district schedules on memory disks (crashes once a
- * district's writer is idle) and 12 on cabildo's file store (crashes after a flush), each ending
- * with every partition healed and the final checks (identical documents and resolved views,
- * every acknowledged write everywhere, no attack applied, every refusal explained). A failing
+ * district's writer is idle) and 12 on cabildo's file store (crashes anywhere, also right after
+ * an operation returned), each ending with every partition healed and the final checks
+ * (identical documents and resolved views, every acknowledged write everywhere, no attack
+ * applied, every refusal explained), plus the two schedules that found defect D3. A failing
  * schedule's name holds the line that replays it; `npm run sim -- --schedules 10000` runs the
  * long version.
  */
@@ -42,8 +43,8 @@ describe('simulator: seeded schedules converge', () => {
   }
 
   for (let seed = 5001; seed < 5001 + FILE_SCHEDULES; seed++) {
-    it(`file store, seed ${seed} (rerun: npm run sim -- --schedules 1 --seed ${seed} --crashes flushed --disk file)`, async () => {
-      expectPassed(await runSimulation({ seed, crashes: 'flushed', disk: fileDisks(join(root, String(seed))) }))
+    it(`file store, seed ${seed} (rerun: npm run sim -- --schedules 1 --seed ${seed} --crashes anywhere --disk file)`, async () => {
+      expectPassed(await runSimulation({ seed, crashes: 'anywhere', disk: fileDisks(join(root, String(seed))) }))
     })
   }
 
@@ -60,6 +61,25 @@ describe('simulator: seeded schedules converge', () => {
     const operations = new Set(reports.flatMap((r) => Object.keys(r.counts.operations)))
     for (const op of ['ticket.create', 'ticket.create.v2', 'ticket.close', 'proposal.text.insert', 'proposal.publish', 'budget.ballot', 'comment.create']) expect(operations).toContain(op)
     expect(sum((r) => r.figures?.writesChecked ?? 0)).toBeGreaterThan(MEMORY_SCHEDULES * 5)
+  })
+})
+
+describe('simulator: a crash between the two records of a transaction (D3, docs/reliability.md)', () => {
+  // Seed 1003: a district crashes right after creating a proposal, then edits its body; seed
+  // 5009 (file store): a crash right after a transaction that only deletes. Both failed while a
+  // transaction's content and its envelope were two appends in two stores.
+  it(`memory disks, seed 1003, crashes anywhere (rerun: ${reproduceCommand({ seed: 1003, districts: 3, byzantine: 1, steps: 40, crashes: 'anywhere', attacks: simulatedAttacks })})`, async () => {
+    const report = await runSimulation({ seed: 1003, crashes: 'anywhere' })
+    expect(report.failures.map((f) => `${f.check}: ${f.message}`), `reproduce: ${report.reproduce}`).toEqual([])
+    expect(report.counts.crashes).toBeGreaterThan(0)
+    expect(report.figures?.unsignedDocs).toBe(0)
+  })
+
+  it('file store, seed 5009, crashes anywhere (rerun: npm run sim -- --schedules 1 --seed 5009 --crashes anywhere --disk file)', async () => {
+    const report = await runSimulation({ seed: 5009, crashes: 'anywhere', disk: fileDisks(join(root, 'd3-5009')) })
+    expect(report.failures.map((f) => `${f.check}: ${f.message}`), `reproduce: ${report.reproduce}`).toEqual([])
+    expect(report.counts.crashes).toBeGreaterThan(0)
+    expect(report.figures?.unsignedDocs).toBe(0)
   })
 })
 

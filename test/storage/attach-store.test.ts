@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { CabildoError } from '../../src/errors'
-import { attachStore, type StorageFailure } from '../../src/storage/attach-store'
+import { attachStore, type KeptElsewhere, type StorageFailure } from '../../src/storage/attach-store'
 import { createMemoryStorage, type MemoryStorageOperation } from '../../src/storage/memory-storage'
 
 const full = (): Error => Object.assign(new Error('disk full'), { code: 'ENOSPC' })
@@ -264,5 +264,120 @@ describe('attachStore', () => {
       ),
       { seed: 42, numRuns: 200 },
     )
+  })
+})
+
+/** Updates whose origin is `kept` are kept elsewhere; they are durable there once `release()` is called. */
+function keptBy(kept: object) {
+  let release: () => void = () => undefined
+  let gate = Promise.resolve()
+  const listeners = new Set<(update: Uint8Array) => void>()
+  let waits = 0
+  const keeper: KeptElsewhere = {
+    count: (transaction) => (transaction.origin === kept ? 1 : 0),
+    durable: () => {
+      waits++
+      return gate
+    },
+    onUnkept: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+  return {
+    keeper,
+    hold: () => void (gate = new Promise((resolve) => (release = resolve))),
+    fail: () => void (gate = Promise.reject(full())),
+    release: () => release(),
+    unkept: (update: Uint8Array) => listeners.forEach((listener) => listener(update)),
+    waits: () => waits,
+  }
+}
+
+/** Detaches the document and closes its store. */
+async function closeAll(attached: { detach(): Promise<void>; readonly store: { close(): Promise<void> } }): Promise<void> {
+  await attached.detach()
+  await attached.store.close()
+}
+
+describe('attachStore: updates kept elsewhere', () => {
+  it('appends only the updates nothing else keeps', async () => {
+    const storage = createMemoryStorage()
+    const doc = new Y.Doc()
+    const signed = {}
+    const attached = await attachStore(doc, await storage.open('doc'), { keptElsewhere: keptBy(signed).keeper })
+    doc.transact(() => doc.getMap('m').set('kept', 1), signed)
+    const other = new Y.Doc() // another client: its update does not depend on the kept one
+    other.getMap('m').set('plain', 2)
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other))
+    await attached.flush()
+    await closeAll(attached)
+    expect((await reload(storage)).getMap('m').toJSON()).toEqual({ plain: 2 })
+  })
+
+  it('writes a snapshot only once what is kept elsewhere is durable, with the updates appended meanwhile', async () => {
+    const { storage, calls } = flakyStorage()
+    const doc = new Y.Doc()
+    const signed = {}
+    const kept = keptBy(signed)
+    const attached = await attachStore(doc, await storage.open('doc'), { keptElsewhere: kept.keeper, compactEvery: Infinity })
+    doc.transact(() => doc.getMap('m').set('kept', 1), signed)
+    kept.hold()
+    const compacted = attached.compact()
+    doc.getMap('m').set('meanwhile', 2) // appended while the compaction waits
+    doc.transact(() => doc.getMap('m').set('later', 3), signed) // kept elsewhere, after the snapshot was taken
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(calls.filter((call) => call === 'compact')).toEqual([])
+    kept.release()
+    await compacted
+    expect(kept.waits()).toBe(1)
+    expect(calls.filter((call) => call === 'compact')).toHaveLength(1)
+    await closeAll(attached)
+    expect((await reload(storage)).getMap('m').toJSON()).toEqual({ kept: 1, meanwhile: 2 })
+  })
+
+  it('writes no snapshot when what is kept elsewhere cannot be made durable, and reports it', async () => {
+    const { storage, calls } = flakyStorage()
+    const failures: StorageFailure[] = []
+    const doc = new Y.Doc()
+    const signed = {}
+    const kept = keptBy(signed)
+    const attached = await attachStore(doc, await storage.open('doc'), { keptElsewhere: kept.keeper, compactEvery: Infinity, onError: (e) => failures.push(e) })
+    doc.getMap('m').set('plain', 1)
+    doc.transact(() => doc.getMap('m').set('kept', 2), signed)
+    kept.fail()
+    await expect(attached.compact()).rejects.toMatchObject({ code: 'E_STORAGE', details: { operation: 'compact', key: 'doc', cause: 'ENOSPC' } })
+    expect(calls).not.toContain('compact')
+    expect(failures.map((e) => e.details)).toEqual([{ operation: 'compact', key: 'doc', cause: 'ENOSPC' }])
+    await closeAll(attached)
+    expect((await reload(storage)).getMap('m').toJSON()).toEqual({ plain: 1 })
+  })
+
+  it('counts updates kept elsewhere towards compactEvery', async () => {
+    const { storage, calls } = flakyStorage()
+    const doc = new Y.Doc()
+    const signed = {}
+    const attached = await attachStore(doc, await storage.open('doc'), { keptElsewhere: keptBy(signed).keeper, compactEvery: 3 })
+    for (let i = 0; i < 3; i++) doc.transact(() => doc.getMap('m').set(`k${i}`, i), signed)
+    await attached.flush()
+    expect(calls.filter((call) => call === 'compact')).toHaveLength(1)
+    expect(calls).not.toContain('append')
+    await closeAll(attached)
+    expect((await reload(storage)).getMap('m').toJSON()).toEqual({ k0: 0, k1: 1, k2: 2 })
+  })
+
+  it('appends an update that lost its record elsewhere', async () => {
+    const storage = createMemoryStorage()
+    const doc = new Y.Doc()
+    const signed = {}
+    const kept = keptBy(signed)
+    const attached = await attachStore(doc, await storage.open('doc'), { keptElsewhere: kept.keeper })
+    const updates: Uint8Array[] = []
+    doc.on('update', (update: Uint8Array) => updates.push(update))
+    doc.transact(() => doc.getMap('m').set('unsigned', 1), signed)
+    kept.unkept(updates[0] as Uint8Array)
+    await attached.flush()
+    await closeAll(attached)
+    expect((await reload(storage)).getMap('m').toJSON()).toEqual({ unsigned: 1 })
   })
 })

@@ -5,11 +5,10 @@
  * third phase while honest envelopes are still in flight on a reordering network.
  *
  * Everything that decides a document's bytes is fixed: identities come from fixed seeds, record
- * keys from a counter, `now` is a constant, and session nonces come from a seeded stream (see
- * `pinSessionNonces`). Two runs with the same seed therefore give byte-identical documents, with
+ * keys from a counter, `now` is a constant, and session nonces come from a seeded stream (the
+ * Spaces' `sessionNonce`). Two runs with the same seed therefore give byte-identical documents, with
  * or without the attacker, unless an attack got in.
  */
-import { vi } from 'vitest'
 import * as Y from 'yjs'
 import {
   createMemoryNetwork,
@@ -82,22 +81,12 @@ export interface ScenarioRun {
 }
 
 /**
- * Session nonces are the one input of a document's bytes a Space does not let its caller fix:
- * every `SessionWriter` draws 16 bytes from `crypto.getRandomValues`. This serves those 16-byte
- * draws from a seeded stream (other draws, e.g. Yjs's own, stay random: they decide nothing
- * a document keeps once the writer has set its client id). Returns the restore function.
+ * Session nonces from one seeded stream shared by the replicas, drawn as their documents are
+ * created: in the same order, hence the same nonces, in every run with the same seed.
  */
-function pinSessionNonces(seed: number): () => void {
+function seededNonces(seed: number): () => Uint8Array {
   const random = createSeededRandom(seed)
-  const real = globalThis.crypto.getRandomValues.bind(globalThis.crypto)
-  const spy = vi.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
-    if (array instanceof Uint8Array && array.length === SESSION_BYTES) {
-      for (let i = 0; i < array.length; i++) array[i] = random.int(0, 255)
-      return array
-    }
-    return real(array as never) as T
-  })
-  return () => spy.mockRestore()
+  return () => Uint8Array.from({ length: SESSION_BYTES }, () => random.int(0, 255))
 }
 
 function observe(r: Replica): Observed {
@@ -121,79 +110,75 @@ function observe(r: Replica): Observed {
  * every document once phase two has settled, and `attack` runs in the middle of phase three.
  */
 export async function runScenario(seed: number, people: ScenarioIdentities, attack?: (stage: AttackStage) => Promise<void>): Promise<ScenarioRun> {
-  const restore = pinSessionNonces(seed)
-  try {
-    const network = createMemoryNetwork({ seed })
-    const { root, staff, citizen } = people
-    const options = (name: string) => {
-      let keys = 0
-      return { districts: { north: root.did }, now: () => NOW, randomKey: () => `${name}${String(++keys).padStart(4, '0')}` }
-    }
-    const replicas = [replica(network, 'root', root, options('root')), replica(network, 'staff', staff, options('staff')), replica(network, 'citizen', citizen, options('citizen'))]
-    const [rRoot, rStaff, rCitizen] = replicas as [Replica, Replica, Replica]
-    const observed = new Map(replicas.map((r) => [r.name, observe(r)]))
-    const mallory = attack ? new ByzantinePeer({ transport: network.transport(), peerId: 'mallory', spaceId: 'city', signer: people.mallory.keyPair }) : undefined
-    const engines = replicas.map((r) => r.engine)
-    const calm = () => settle(network, engines)
-
-    // Phase 1: roles, a budget open for voting, a ticket and a proposal, open everywhere.
-    await rRoot.space.grantRole(staff.did, 'staff')
-    await rRoot.space.grantRole(staff.did, 'agency:roads')
-    const budget = await rStaff.space.budgets.create({ title: 'PB 2027', total: '1000', currency: 'EUR', district: 'north', votingMethod: { kind: 'approval', maxProjects: 2 } })
-    const projects: string[] = []
-    for (const [title, cost] of [['Park', '600'], ['Library', '300'], ['Pool', '500']] as const) {
-      projects.push((await rStaff.space.projects.create({ budget: budget.id, title, cost, district: 'north' })).id)
-    }
-    for (const voter of [staff, citizen]) await rRoot.space.grantRole(voter.did, `voter:${budget.id}`)
-    const ticket = await rCitizen.space.tickets.create({ service_code: 'pothole', district: 'north', agency_responsible: 'roads', description: 'Deep pothole on Main St' })
-    const proposal = await rCitizen.space.proposals.create({ title: 'Trees', district: 'north', process: 'pb2027', body: 'Plant trees along the river.' })
-    await calm()
-    await openAll(replicas.map((r) => r.space))
-    await calm()
-    await (await rStaff.space.budgets.require(budget.id)).openVoting()
-    await calm()
-
-    // Phase 2: work on every kind of document.
-    await (await rStaff.space.tickets.require(ticket.id)).acknowledge({ note: 'Crew notified' })
-    ;(await rCitizen.space.proposals.require(proposal.id)).text('body').insert(0, 'Proposal: ')
-    await (await rCitizen.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[0] as string] })
-    ;(await rRoot.space.tickets.require(ticket.id)).update({ status_notes: 'Reported twice' })
-    await calm()
-    const shards = { tickets: ticket.shard, proposals: proposal.shard, budget: budget.shard }
-    const ids = { ticket: ticket.id, proposal: proposal.id, budget: budget.id }
-    if (mallory) {
-      for (const doc of [MANIFEST_DOC, shards.tickets, shards.proposals, shards.budget]) mallory.follow(doc)
-      await calm()
-    }
-
-    // Phase 3: concurrent edits on a reordering network; the attack lands in the middle of them.
-    network.configure({ reorderRate: 0.3, delay: { min: 1, max: 6 } })
-    await (await rStaff.space.tickets.require(ticket.id)).close({ note: 'Filled' })
-    ;(await rCitizen.space.proposals.require(proposal.id)).text('body').insert(0, '[revised] ')
-    network.run({ maxSteps: 5 })
-    await (await rStaff.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[1] as string, projects[2] as string] })
-    const late = await rCitizen.space.tickets.create({ service_code: 'graffiti', district: 'north' })
-    if (attack && mallory) await attack({ network, mallory, replicas, shards, ids })
-    await calm()
-    network.configure({ reorderRate: 0, delay: 1 })
-    for (const engine of engines) engine.resync()
-    await calm()
-
-    // Phase 4: edits after the attack, on every kind of document.
-    ;(await rRoot.space.tickets.require(late.id)).update({ status_notes: 'Seen by the district' })
-    const body = (await rCitizen.space.proposals.require(proposal.id)).text('body')
-    body.insert(body.length, ' (final)')
-    await (await rCitizen.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[1] as string] })
-    await calm()
-
-    const states = new Map<string, Map<string, Uint8Array>>()
-    for (const r of replicas) {
-      const docs = new Map<string, Uint8Array>()
-      for (const name of [MANIFEST_DOC, ...r.space.shardNames()]) docs.set(name, Y.encodeStateAsUpdate(await r.space.doc(name)))
-      states.set(r.name, docs)
-    }
-    return { network, replicas, mallory, shards, ids: { ...ids, lateTicket: late.id, projects }, observed, states }
-  } finally {
-    restore()
+  const sessionNonce = seededNonces(seed)
+  const network = createMemoryNetwork({ seed })
+  const { root, staff, citizen } = people
+  const options = (name: string) => {
+    let keys = 0
+    return { districts: { north: root.did }, now: () => NOW, randomKey: () => `${name}${String(++keys).padStart(4, '0')}`, sessionNonce }
   }
+  const replicas = [replica(network, 'root', root, options('root')), replica(network, 'staff', staff, options('staff')), replica(network, 'citizen', citizen, options('citizen'))]
+  const [rRoot, rStaff, rCitizen] = replicas as [Replica, Replica, Replica]
+  const observed = new Map(replicas.map((r) => [r.name, observe(r)]))
+  const mallory = attack ? new ByzantinePeer({ transport: network.transport(), peerId: 'mallory', spaceId: 'city', signer: people.mallory.keyPair }) : undefined
+  const engines = replicas.map((r) => r.engine)
+  const calm = () => settle(network, engines)
+
+  // Phase 1: roles, a budget open for voting, a ticket and a proposal, open everywhere.
+  await rRoot.space.grantRole(staff.did, 'staff')
+  await rRoot.space.grantRole(staff.did, 'agency:roads')
+  const budget = await rStaff.space.budgets.create({ title: 'PB 2027', total: '1000', currency: 'EUR', district: 'north', votingMethod: { kind: 'approval', maxProjects: 2 } })
+  const projects: string[] = []
+  for (const [title, cost] of [['Park', '600'], ['Library', '300'], ['Pool', '500']] as const) {
+    projects.push((await rStaff.space.projects.create({ budget: budget.id, title, cost, district: 'north' })).id)
+  }
+  for (const voter of [staff, citizen]) await rRoot.space.grantRole(voter.did, `voter:${budget.id}`)
+  const ticket = await rCitizen.space.tickets.create({ service_code: 'pothole', district: 'north', agency_responsible: 'roads', description: 'Deep pothole on Main St' })
+  const proposal = await rCitizen.space.proposals.create({ title: 'Trees', district: 'north', process: 'pb2027', body: 'Plant trees along the river.' })
+  await calm()
+  await openAll(replicas.map((r) => r.space))
+  await calm()
+  await (await rStaff.space.budgets.require(budget.id)).openVoting()
+  await calm()
+
+  // Phase 2: work on every kind of document.
+  await (await rStaff.space.tickets.require(ticket.id)).acknowledge({ note: 'Crew notified' })
+  ;(await rCitizen.space.proposals.require(proposal.id)).text('body').insert(0, 'Proposal: ')
+  await (await rCitizen.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[0] as string] })
+  ;(await rRoot.space.tickets.require(ticket.id)).update({ status_notes: 'Reported twice' })
+  await calm()
+  const shards = { tickets: ticket.shard, proposals: proposal.shard, budget: budget.shard }
+  const ids = { ticket: ticket.id, proposal: proposal.id, budget: budget.id }
+  if (mallory) {
+    for (const doc of [MANIFEST_DOC, shards.tickets, shards.proposals, shards.budget]) mallory.follow(doc)
+    await calm()
+  }
+
+  // Phase 3: concurrent edits on a reordering network; the attack lands in the middle of them.
+  network.configure({ reorderRate: 0.3, delay: { min: 1, max: 6 } })
+  await (await rStaff.space.tickets.require(ticket.id)).close({ note: 'Filled' })
+  ;(await rCitizen.space.proposals.require(proposal.id)).text('body').insert(0, '[revised] ')
+  network.run({ maxSteps: 5 })
+  await (await rStaff.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[1] as string, projects[2] as string] })
+  const late = await rCitizen.space.tickets.create({ service_code: 'graffiti', district: 'north' })
+  if (attack && mallory) await attack({ network, mallory, replicas, shards, ids })
+  await calm()
+  network.configure({ reorderRate: 0, delay: 1 })
+  for (const engine of engines) engine.resync()
+  await calm()
+
+  // Phase 4: edits after the attack, on every kind of document.
+  ;(await rRoot.space.tickets.require(late.id)).update({ status_notes: 'Seen by the district' })
+  const body = (await rCitizen.space.proposals.require(proposal.id)).text('body')
+  body.insert(body.length, ' (final)')
+  await (await rCitizen.space.budgets.require(budget.id)).castBallot({ kind: 'approval', approved: [projects[1] as string] })
+  await calm()
+
+  const states = new Map<string, Map<string, Uint8Array>>()
+  for (const r of replicas) {
+    const docs = new Map<string, Uint8Array>()
+    for (const name of [MANIFEST_DOC, ...r.space.shardNames()]) docs.set(name, Y.encodeStateAsUpdate(await r.space.doc(name)))
+    states.set(r.name, docs)
+  }
+  return { network, replicas, mallory, shards, ids: { ...ids, lateTicket: late.id, projects }, observed, states }
 }

@@ -239,6 +239,8 @@ describe('ingress guard: hostile traffic is refused before Yjs sees it', () => {
     await expectRefused(b, await malloryEnvelope(Y.encodeStateAsUpdate(other)), 'E_EQUIVOCATION')
     const prev = decodeEnvelope(e1)
     if (!prev.ok) throw new Error('e1')
+    // The quarantine keeps the pair: the refused envelope, and the hash of the one applied first.
+    expect(b.guard.quarantine().at(-1)?.conflictsWith).toBe(envelopeHash(prev.envelope))
     const hashBytes = new Uint8Array(envelopeHash(prev.envelope).match(/../g)?.map((h) => parseInt(h, 16)) ?? [])
     // Skipping clocks: the session's next envelope starts at clock 2, leaving out clock 1 ('m').
     own.getMap('notes').set('y', 3)

@@ -29,7 +29,7 @@ import { defaultVouchLimits, type VouchRejectionCode } from '../../sync/vouching
 import type { PlainConnection } from './plain-handler'
 import { decodePlainMessage, encodeAwarenessEntries, encodeAwarenessMessage, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './plain-protocol'
 import { PlainCloseCode, type PlainRoomLimits } from './plain-limits'
-import { createTokenBucket, type TokenBucket } from './token-bucket'
+import { createTokenBucket, type TokenBucket } from '../../transports/token-bucket'
 
 /** Why a plain write was refused: the vouching codes, and `E_FORBIDDEN` for connections that may not write. */
 export type PlainRefusalCode = VouchRejectionCode | 'E_FORBIDDEN'

@@ -23,7 +23,7 @@ import { createListenerSet } from '../../transports/listener-set'
 import type { PeerId, PeerInfo, Transport, TransportEvents } from '../../transports/transport'
 import { decodeFrame, encodeDataFrame, encodeHelloFrame, helloFits } from '../../transports/websocket-frames'
 import { checkConnectionLimits, ClosedConnection, defaultConnectionLimits, RefusedFrame, type ConnectionAccess, type ConnectionLimits, type ConnectionMeter } from './connection-limits'
-import { createTokenBucket, type TokenBucket } from './token-bucket'
+import { createTokenBucket, type TokenBucket } from '../../transports/token-bucket'
 
 /** Options of {@link createWebSocketServerTransport}. */
 export interface WebSocketServerTransportOptions {

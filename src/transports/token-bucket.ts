@@ -1,9 +1,11 @@
 /**
- * A token bucket: allows `ratePerSecond` events on average, in bursts of up to `burst`.
+ * A token bucket: allows `ratePerSecond` tokens on average, in bursts of up to `burst`. Clock-free:
+ * time comes from the `now` it is given, so tests and simulations control it.
  *
  * ```ts
  * const bucket = createTokenBucket({ ratePerSecond: 100, burst: 200, now: () => performance.now() })
  * if (!bucket.take()) console.log('too fast')
+ * if (!bucket.take(4096)) console.log('too many bytes')
  * ```
  * @module
  */
@@ -20,8 +22,13 @@ export interface TokenBucketOptions {
 
 /** A token bucket. */
 export interface TokenBucket {
-  /** Takes one token; `false` when the bucket is empty (the event is over the rate). */
-  take(): boolean
+  /**
+   * Takes `cost` tokens (default 1); `false` when there are not enough (the event is over the
+   * rate), and then nothing is taken. A cost above `burst` is granted only when the bucket is
+   * full, and leaves it in debt (below zero) until the rate pays it back: one large event is
+   * never refused forever.
+   */
+  take(cost?: number): boolean
 }
 
 /** Creates a full {@link TokenBucket}. */
@@ -30,12 +37,12 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   let tokens = burst
   let last = now()
   return {
-    take() {
+    take(cost = 1) {
       const at = now()
-      tokens = Math.min(burst, tokens + ((at - last) * ratePerSecond) / 1000)
+      tokens = Math.min(burst, tokens + (Math.max(0, at - last) * ratePerSecond) / 1000)
       last = at
-      if (tokens < 1) return false
-      tokens--
+      if (tokens < Math.min(cost, burst)) return false
+      tokens -= cost
       return true
     },
   }
