@@ -1,12 +1,12 @@
 /**
  * A storage for a relay's Spaces in a store several processes share: it keeps only the
  * documents' envelope logs (`<doc>#envelopes`), and each document's content is rebuilt from them
- * when it opens. A relay has no identity, so everything its documents hold came in envelopes.
+ * when it opens.
  *
- * Why: a document's content and its envelope log are two appends, which processes sharing a
- * store commit in any order; a process opening the document between them could load content
- * without its envelope, and would then refuse that envelope (`E_CLOCK`) for ever. With the log
- * as the only record, content and envelopes cannot disagree, even after a crash between appends.
+ * Why: a relay has no identity, so everything its documents hold came in envelopes, and the
+ * envelope log alone rebuilds them. Keeping nothing else means processes sharing the store never write snapshots of a
+ * document that another process is appending to, and a document's content can never run ahead
+ * of its log, whichever process wrote last.
  *
  * ```ts
  * const storage = createEnvelopeLogStorage(createPrefixedStorage(shared, 'city/'))
