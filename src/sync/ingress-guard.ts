@@ -72,6 +72,8 @@ export interface QuarantineEntry {
    * the applied one stays in the document's envelope log.
    */
   readonly conflictsWith?: string
+  /** For `E_EQUIVOCATION`: the bytes of the envelope applied first, when the guard's owner still holds them ({@link IngressGuardOptions.applied}). */
+  readonly conflicting?: Uint8Array
 }
 
 /** The latest envelope of one author session. */
@@ -121,6 +123,11 @@ export interface IngressGuardOptions {
   /** Which deletions are allowed (default: {@link civicDeleteRule}). */
   readonly deleteRule?: DeleteRule
   readonly limits?: Partial<GuardLimits>
+  /**
+   * The bytes of an envelope this document applied, by hash, if they are still held (its
+   * envelope log): quarantined with an equivocation, so that the entry holds both envelopes.
+   */
+  readonly applied?: (hash: string) => Uint8Array | undefined
 }
 
 interface Checked {
@@ -226,6 +233,7 @@ export class IngressGuard {
   #pendingBytes = 0
   readonly #pendingByPeer = new Map<string, number>()
   readonly #quarantine: QuarantineEntry[] = []
+  readonly #appliedBytes: ((hash: string) => Uint8Array | undefined) | undefined
   #queue: Promise<unknown> = Promise.resolve()
   /** The origins of the transactions that applied envelopes (see {@link IngressGuard.appliedWith}). */
   readonly #origins = new WeakSet<object>()
@@ -237,6 +245,7 @@ export class IngressGuard {
     this.#check = options.check
     this.#deleteRule = options.deleteRule ?? civicDeleteRule
     this.#limits = { ...defaultGuardLimits, ...options.limits }
+    this.#appliedBytes = options.applied
   }
 
   /**
@@ -921,7 +930,8 @@ export class IngressGuard {
 
 
   #reject(peer: string, hash: string | undefined, bytes: Uint8Array, code: GuardRejectionCode, reason: string, conflictsWith?: string): GuardOutcome {
-    this.#quarantine.push(conflictsWith === undefined ? { peer, hash, code, reason, bytes } : { peer, hash, code, reason, bytes, conflictsWith })
+    const conflicting = conflictsWith === undefined ? undefined : this.#appliedBytes?.(conflictsWith)
+    this.#quarantine.push(conflictsWith === undefined ? { peer, hash, code, reason, bytes } : conflicting === undefined ? { peer, hash, code, reason, bytes, conflictsWith } : { peer, hash, code, reason, bytes, conflictsWith, conflicting })
     if (this.#quarantine.length > this.#limits.quarantine) this.#quarantine.shift()
     return { status: 'rejected', hash, code, reason }
   }

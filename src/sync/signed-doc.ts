@@ -257,6 +257,7 @@ export class SignedDoc {
       check: options.check,
       ...(options.deleteRule === undefined ? {} : { deleteRule: options.deleteRule }),
       ...(options.guardLimits === undefined ? {} : { limits: options.guardLimits }),
+      applied: (hash) => this.#log.find((entry) => entry.hash === hash)?.bytes,
     })
     this.writer = options.signer === undefined ? undefined : new SessionWriter({
       doc: options.doc,

@@ -188,6 +188,16 @@ const cases: AttackCase[] = [
           expect((await r.space.doc(doc)).getMap('byzantine').get('story'), `${r.name} ${doc}`).toBe(stories[r.name as keyof typeof stories])
         }
       }
+      // The citizen got both stories: its quarantine holds the pair, the refused envelope and the one applied first.
+      const citizen = run.replicas.find((r) => r.name === 'citizen')
+      const pairs = citizen?.engine.quarantine().filter((q) => q.code === 'E_EQUIVOCATION' && q.peer === 'mallory') ?? []
+      expect(pairs.length).toBeGreaterThan(0)
+      for (const pair of pairs) {
+        expect(pair.conflictsWith).toBeDefined()
+        const applied = citizen?.space.signedDocs.get(pair.doc)?.log().find((entry) => entry.hash === pair.conflictsWith)
+        expect(applied).toBeDefined()
+        expect(sameBytes(pair.conflicting ?? new Uint8Array(), applied?.bytes ?? new Uint8Array(1))).toBe(true)
+      }
     },
   },
   {
