@@ -579,7 +579,8 @@ export class IngressGuard {
   }
 
   #wait(c: Checked, on: WaitFor, what: string): GuardOutcome {
-    const w: Waiting = { bytes: c.bytes, hash: c.hash, peer: c.peer, client: c.client, checkpoint: c.envelope.checkpoint !== undefined }
+    // Kept on its own: a view into a larger message would keep the whole message alive while it waits.
+    const w: Waiting = { bytes: c.bytes.byteLength === c.bytes.buffer.byteLength ? c.bytes : c.bytes.slice(), hash: c.hash, peer: c.peer, client: c.client, checkpoint: c.envelope.checkpoint !== undefined }
     if ((this.#pendingByPeer.get(c.peer) ?? 0) >= this.#limits.pendingPerPeer) {
       return this.#reject(c.peer, c.hash, c.bytes, 'E_PENDING_FULL', `waiting for ${what}, but ${c.peer} already has ${this.#limits.pendingPerPeer} envelopes waiting`)
     }

@@ -406,7 +406,8 @@ export class SignedDoc {
   async #admitNow(bytes: Uint8Array, peer: string, source: EnvelopeSource | undefined): Promise<GuardOutcome> {
     const outcome = await this.guard.receive(bytes, peer)
     const items: Array<{ bytes: Uint8Array; hash: string }> = []
-    if (outcome.status === 'pending') this.#held.set(outcome.hash, bytes)
+    // Held on its own: a view into a larger message would keep the whole message alive while it waits.
+    if (outcome.status === 'pending') this.#held.set(outcome.hash, bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice())
     else if (outcome.status === 'applied') items.push({ bytes, hash: outcome.hash })
     // Waiting envelopes it released, and those a group applied that no outcome lists.
     for (const hash of [...(outcome.status === 'applied' ? outcome.released : []), ...this.guard.takeReleased()]) {
