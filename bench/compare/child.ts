@@ -1,6 +1,6 @@
 /**
  * One system × workload, in this process: `node --expose-gc --import tsx bench/compare/child.ts '<json>'`
- * with `{ system, workload, size, seed, capMs }`. Prints one line `RESULT <json>` at the end.
+ * with `{ system, workload, size, seed, capMs }` (for the text workload, `size` is the number of edits). Prints one line `RESULT <json>` at the end.
  * @module
  */
 import type { System } from './system'
@@ -21,7 +21,7 @@ const result =
     ? await runTickets(system, args.size, args.seed, args.capMs)
     : args.workload === 'budget'
       ? await runBudget(system, args.size, args.seed)
-      : await runText(system, args.seed, args.capMs)
+      : await runText(system, args.seed, args.capMs, args.size)
 // CPU seconds of the whole process (every thread): steadier than wall time on a shared machine.
 const cpu = process.cpuUsage()
 result.figures['cpuS'] = (cpu.user + cpu.system) / 1e6

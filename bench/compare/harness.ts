@@ -31,6 +31,8 @@ export interface RunResult {
   readonly description: string
   readonly figures: Figures
   readonly notes: string[]
+  /** Set when the figures were measured on this many items and scaled to `size` (`scaleResult`). */
+  readonly sampledFrom?: number
 }
 
 declare const gc: (() => void) | undefined
@@ -242,11 +244,18 @@ export async function runBudget(system: System, ballots: number, seed: number): 
   return { system: system.name, workload: 'budget', size: ballots, description: system.description, figures, notes: [`outcome: ${selected.join(' ')}`] }
 }
 
-/** The proposal body: apply an editing trace keystroke by keystroke, then encode and load. */
-export async function runText(system: System, seed: number, capMs: number): Promise<RunResult> {
-  const trace = syntheticTrace(seed)
-  const ops = trace.pos.length
-  const notes = [`trace: ${trace.label}`]
+/**
+ * The proposal body: apply an editing trace keystroke by keystroke, then encode and load.
+ * `ops` below the trace's length applies only that many of its first edits (a sample).
+ */
+export async function runText(system: System, seed: number, capMs: number, ops?: number): Promise<RunResult> {
+  const whole = syntheticTrace(seed)
+  const count = ops !== undefined && ops > 0 && ops < whole.pos.length ? ops : whole.pos.length
+  let finalLength = 0
+  for (let k = 0; k < count; k++) finalLength += whole.chars[k] === '' ? -1 : 1
+  const trace = { ...whole, pos: whole.pos.subarray(0, count), chars: whole.chars.slice(0, count), finalLength }
+  const notes = [`trace: ${trace.label}${count < whole.pos.length ? `, its first ${count.toLocaleString('en-US')} edits` : ''}`]
+  ops = count
   const indices = Array.from({ length: ops }, (_, k) => k)
   const base = memory()
   const a = await system.text(true)

@@ -79,6 +79,38 @@ export interface Skipped {
   readonly reason: string
 }
 
+/**
+ * The figures that grow in proportion to the number of tickets or ballots: totals of time,
+ * bytes and memory, and the counts. Per-item figures (µs per create, medians, bytes per ticket,
+ * verifies per second) and the incremental ones are kept as the sample measured them.
+ */
+const PROPORTIONAL: Record<RunResult['workload'], readonly string[]> = {
+  civic311: [
+    'tickets', 'updates', 'createTotalMs', 'heapMB', 'encodeMs', 'fullBytes', 'loadMs', 'readMs', 'loadReadMs', 'monthMs', 'monthTickets',
+    'dayNew', 'dayUpdates', 'syncBytes', 'syncEncodeMs', 'syncApplyMs', 'syncMs',
+  ],
+  budget: ['ballots', 'ingestMs', 'fullBytes', 'verifyMs', 'foldMs'],
+  text: ['ops', 'fullBytes', 'encodeMs', 'loadMs', 'heapMB'],
+}
+
+/**
+ * A result measured on a sample, scaled to `size`: proportional figures multiplied by
+ * `size / sample`, the rest as measured, and a note saying so. `cpuS` stays the sample's.
+ */
+export function scaleResult(result: RunResult, size: number): RunResult {
+  const factor = size / result.size
+  const figures: Figures = { ...result.figures }
+  for (const key of PROPORTIONAL[result.workload]) {
+    const value = figures[key]
+    if (value !== undefined) figures[key] = value * factor
+  }
+  const unit = result.workload === 'civic311' ? 'tickets' : result.workload === 'budget' ? 'ballots' : 'edits'
+  const note =
+    `measured on ${result.size.toLocaleString('en-US')} ${unit} and scaled ×${factor.toLocaleString('en-US')} (totals of time, bytes and heap); ` +
+    'per-item and incremental figures as measured on the sample, so lower than at full size where they grow with the state'
+  return { ...result, size, figures, notes: [note, ...result.notes], sampledFrom: result.size }
+}
+
 /** Adds `ratios` (figure ÷ raw Yjs's figure in the same workload and size) to every result. */
 export function rate(results: readonly RunResult[]): RatedResult[] {
   return results.map((r) => {

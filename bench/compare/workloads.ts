@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { boundKey } from '../../src/civic/bound-key'
-import { publicKeyFromDid } from '../../src/identity/did-key'
+import { decodeDidKey } from '../../src/identity/did-key'
 import { keyPairFromSeed } from '../../src/identity/keys'
 import { recordHash, recordSigningBytes, signRecord, type SignedRecord } from '../../src/identity/signed-record'
 import { decodeBase64url } from '../../src/identity/base64url'
@@ -286,7 +286,7 @@ export async function budgetWorkload(seed: number, count: number, cacheDir = joi
 export async function plainVerify(record: SignedRecord, keys: Map<string, Promise<CryptoKey>>): Promise<boolean> {
   let key = keys.get(record.author)
   if (!key) {
-    key = globalThis.crypto.subtle.importKey('raw', publicKeyFromDid(record.author) as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify'])
+    key = globalThis.crypto.subtle.importKey('raw', decodeDidKey(record.author) as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify'])
     keys.set(record.author, key)
   }
   const { sig, ...body } = record

@@ -79,14 +79,30 @@ export interface BudgetActions {
 /** Reads the costs of a budget's projects (id → cost). */
 export type ProjectCosts = (budget: Entity<typeof Budget>) => Promise<ReadonlyMap<string, string>>
 
-/** The costs of a budget's projects, read from a projects collection (valid, unarchived projects of the budget). */
+/**
+ * The costs of a budget's projects, read from a projects collection (valid, unarchived projects
+ * of the budget). Kept per budget until a project of the budget's shard changes, so that
+ * resolving a budget again (e.g. after each new ballot) does not re-read and re-validate every project.
+ */
 export function projectCostsFrom(projects: () => Collection<typeof BudgetProject>): ProjectCosts {
+  /** Costs by budget id, by shard; a shard's entry goes when any project of the shard changes. */
+  const cached = new Map<string, Map<string, ReadonlyMap<string, string>>>()
+  let watching = false
   return async (budget) => {
+    if (!watching) {
+      projects().observe((change) => cached.delete(change.shard))
+      watching = true
+    }
+    const known = cached.get(budget.shard)?.get(budget.id)
+    if (known) return known
     const costs = new Map<string, string>()
     for (const project of await projects().list({ shards: [budget.shard], where: (p) => p.budget === budget.id })) {
       const read = project.get()
       if (read.valid) costs.set(project.id, read.value.cost)
     }
+    let shard = cached.get(budget.shard)
+    if (!shard) cached.set(budget.shard, (shard = new Map()))
+    shard.set(budget.id, costs)
     return costs
   }
 }

@@ -172,6 +172,19 @@ describe('signed participatory budget', () => {
     await expect(atStaff.allocate({ project: c.projects.pool, amount: '500' })).rejects.toMatchObject({ code: 'E_INVALID', details: { rule: 'over_cap' } })
   })
 
+  it('the terms take the projects as they are when the vote opens, after earlier views (local and synced edits, a new project)', async () => {
+    const c = await city()
+    const atStaff = await c.at(c.spaces.staff)
+    await atStaff.resolve()
+    await (await c.spaces.stranger.projects.require(c.projects.pool)).update({ cost: '450' })
+    await c.all()
+    const garden = (await c.spaces.staff.projects.create({ budget: c.id, title: 'Garden', cost: '120', district: 'north' })).id
+    await atStaff.resolve()
+    await (await c.spaces.staff.projects.require(c.projects.library)).update({ cost: '310' })
+    const view = await atStaff.openVoting()
+    expect(view.terms?.projects).toEqual({ [c.projects.park]: '600', [c.projects.library]: '310', [c.projects.pool]: '450', [garden]: '120' })
+  })
+
   it('concurrent allocations that fit alone but not together: one is over_cap on every replica', async () => {
     const c = await votingCity()
     const staff2 = await createIdentity()

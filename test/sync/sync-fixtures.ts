@@ -36,7 +36,11 @@ export async function openAll(spaces: readonly Space[]): Promise<void> {
 /** What must be equal between converged replicas of a document: state vector, delete set, content. */
 export function docState(doc: Y.Doc): { stateVector: Uint8Array; snapshot: Uint8Array; content: Record<string, unknown> } {
   const content: Record<string, unknown> = {}
-  for (const key of [...doc.share.keys()].sort()) content[key] = doc.getMap(key).toJSON()
+  // An empty root type is no content: it exists where something looked it up (an observer), not in the CRDT state.
+  for (const key of [...doc.share.keys()].sort()) {
+    const value = doc.getMap(key).toJSON()
+    if (Object.keys(value).length > 0) content[key] = value
+  }
   return { stateVector: Y.encodeStateVector(doc), snapshot: Y.encodeSnapshot(Y.snapshot(doc)), content }
 }
 

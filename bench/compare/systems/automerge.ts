@@ -7,6 +7,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as A from '@automerge/automerge'
 import type { SignedRecord } from '../../../src/identity/signed-record'
 import type { Parts, System, TextReplica, TicketReplica } from '../system'
@@ -14,7 +15,8 @@ import type { TicketFields, TicketUpdate } from '../workloads'
 import { plainBudget } from './plain-budget'
 import { plainTicketId } from './yjs'
 
-const version = (JSON.parse(readFileSync(new URL('../../../node_modules/@automerge/automerge/package.json', import.meta.url), 'utf8')) as { version: string }).version
+// Children run from the repository root (and may run bundled, away from this file).
+const version = (JSON.parse(readFileSync(join(process.cwd(), 'node_modules/@automerge/automerge/package.json'), 'utf8')) as { version: string }).version
 
 type Scalar = A.ImmutableString | number
 type TicketDoc = { tickets: Record<string, Record<string, Scalar>> }

@@ -111,11 +111,23 @@ async function ticketReplica(writer: boolean): Promise<TicketReplica & { signed:
       ids[index] = (await space.tickets.create(fields)).id
     },
     update,
+    // Past the cap: the creates of a batch run concurrently, as an import would make them (the
+    // session writer then merges the transactions made while a signature is in flight).
     createBulk: async (items) => {
-      for (const [index, fields] of items) ids[index] = (await space.tickets.create(fields)).id
+      const made = await Promise.all(items.map(([, fields]) => space.tickets.create(fields)))
+      items.forEach(([index], k) => (ids[index] = (made[k] as { id: string }).id))
     },
+    // Past the cap: each ticket's updates in order, different tickets concurrently, all at the
+    // batch's last time (the clock is the Space's, shared by the concurrent updates).
     updateBulk: async (us) => {
-      for (const u of us) await update(u)
+      const byTicket = new Map<number, TicketUpdate[]>()
+      for (const u of us) byTicket.set(u.ticket, [...(byTicket.get(u.ticket) ?? []), u])
+      const at = us[us.length - 1]?.at ?? clock.at
+      await Promise.all(
+        [...byTicket.values()].map(async (list) => {
+          for (const u of list) await update({ ...u, at })
+        }),
+      )
     },
     settle: () => space.flush(),
     encodeFull: () => encodeAll(space),

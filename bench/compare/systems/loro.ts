@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { LoroDoc, LoroMap, type VersionVector } from 'loro-crdt'
 import type { SignedRecord } from '../../../src/identity/signed-record'
 import type { Parts, System, TextReplica, TicketReplica } from '../system'
@@ -12,7 +13,8 @@ import type { TicketFields, TicketUpdate } from '../workloads'
 import { plainBudget } from './plain-budget'
 import { plainTicketId } from './yjs'
 
-const version = (JSON.parse(readFileSync(new URL('../../../node_modules/loro-crdt/package.json', import.meta.url), 'utf8')) as { version: string }).version
+// Children run from the repository root (and may run bundled, away from this file).
+const version = (JSON.parse(readFileSync(join(process.cwd(), 'node_modules/loro-crdt/package.json'), 'utf8')) as { version: string }).version
 
 function writeTicket(tickets: LoroMap, index: number, fields: TicketFields): void {
   const map = tickets.setContainer(plainTicketId(index), new LoroMap())

@@ -5,13 +5,15 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as Y from 'yjs'
 import type { SignedRecord } from '../../../src/identity/signed-record'
 import type { System, TicketReplica, TextReplica, Parts } from '../system'
 import type { TicketFields, TicketUpdate } from '../workloads'
 import { plainBudget } from './plain-budget'
 
-const version = (JSON.parse(readFileSync(new URL('../../../node_modules/yjs/package.json', import.meta.url), 'utf8')) as { version: string }).version
+// Children run from the repository root (and may run bundled, away from this file).
+const version = (JSON.parse(readFileSync(join(process.cwd(), 'node_modules/yjs/package.json'), 'utf8')) as { version: string }).version
 
 /** The id raw systems give ticket `index`. */
 export const plainTicketId = (index: number): string => `req-${index.toString(36).padStart(4, '0')}`

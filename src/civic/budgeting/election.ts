@@ -38,10 +38,10 @@ export interface BudgetElection {
 export type BallotFamily = 'approval' | 'points'
 
 /**
- * An election prepared once for the rules: exact numbers, and for each project the voters who
- * support it (and with how many points). Internal to the budgeting rules.
+ * An election counted once: exact numbers and each project's support, without the per-voter
+ * detail. Enough for the greedy rule; internal to the budgeting rules.
  */
-export interface PreparedElection {
+export interface TalliedElection {
   /** Project ids, in input order; every other array is indexed like it. */
   readonly ids: readonly string[]
   /** Exact costs. */
@@ -52,14 +52,21 @@ export interface PreparedElection {
   readonly voters: number
   /** How the ballots express support. */
   readonly family: BallotFamily
-  /** Voter indexes supporting each project, ascending. */
-  readonly supporters: readonly Int32Array[]
-  /** For the points family, each supporter's positive points, aligned with `supporters`. */
-  readonly points: readonly Float64Array[] | null
   /** Number of supporters of each project. */
   readonly votes: readonly number[]
   /** Each project's total score: approvals for the approval family, the sum of points otherwise. */
   readonly score: readonly number[]
+}
+
+/**
+ * An election prepared once for the rules: a {@link TalliedElection} and, for each project, the
+ * voters who support it (and with how many points). Internal to the budgeting rules.
+ */
+export interface PreparedElection extends TalliedElection {
+  /** Voter indexes supporting each project, ascending. */
+  readonly supporters: readonly Int32Array[]
+  /** For the points family, each supporter's positive points, aligned with `supporters`. */
+  readonly points: readonly Float64Array[] | null
 }
 
 /** The family of a ballot kind. */
@@ -82,29 +89,35 @@ function parseMoney(text: string, what: string): Rational {
   return value
 }
 
-/** The (project id, points) pairs a ballot gives, in ballot order. Approval-like ballots give 1. */
-function entriesOf(ballot: BallotChoice): Array<readonly [string, number]> {
+/**
+ * Calls `visit` with each (project id, points) pair a ballot gives, in ballot order, without
+ * allocating for approval-like ballots (which give 1 point each).
+ */
+function forEachSupport(ballot: BallotChoice, visit: (id: string, points: number) => void): void {
   switch (ballot.kind) {
     case 'approval':
     case 'knapsack':
-      return ballot.approved.map((id) => [id, 1] as const)
+      for (const id of ballot.approved) visit(id, 1)
+      return
     case 'ordinal':
-      return ballot.ranking.map((id) => [id, 1] as const)
+      for (const id of ballot.ranking) visit(id, 1)
+      return
     case 'cumulative':
-      return Object.entries(ballot.points)
+      for (const [id, points] of Object.entries(ballot.points)) visit(id, points)
+      return
     case 'scoring':
-      return Object.entries(ballot.scores)
+      for (const [id, points] of Object.entries(ballot.scores)) visit(id, points)
+      return
   }
 }
 
-/**
- * Checks an election and prepares it for the rules.
- * @throws CabildoError `E_ARGUMENT` when a project id repeats, an amount is not an exact
- *   non-negative number, ballots mix approval-like and point-like kinds, or a ballot names an
- *   unknown project, names one twice, or gives points that are not integers (or negative
- *   cumulative points)
- */
-export function prepareElection(election: BudgetElection): PreparedElection {
+/** A tally and the project index it was made with. */
+interface Counted {
+  readonly tally: TalliedElection
+  readonly index: ReadonlyMap<string, number>
+}
+
+function count(election: BudgetElection): Counted {
   const budget = parseMoney(election.total, 'the budget total')
   const ids: string[] = []
   const costs: Rational[] = []
@@ -117,53 +130,66 @@ export function prepareElection(election: BudgetElection): PreparedElection {
   }
   const first = election.ballots[0]
   const family: BallotFamily = first === undefined ? 'approval' : familyOf(first.kind)
-
-  // Two passes: count supporters, then fill exact-size typed arrays.
   const counts = new Int32Array(ids.length)
   const score = new Array<number>(ids.length).fill(0)
   const seen = new Int32Array(ids.length).fill(-1)
-  const entries: Array<Array<readonly [number, number]>> = []
-  election.ballots.forEach((ballot, voter) => {
+  let voter = 0
+  const visit = (id: string, points: number): void => {
+    const p = index.get(id)
+    if (p === undefined) throw argumentError(`ballot ${voter} names unknown project ${JSON.stringify(id)}`, 'ballots')
+    if (seen[p] === voter) throw argumentError(`ballot ${voter} names project ${JSON.stringify(id)} twice`, 'ballots')
+    seen[p] = voter
+    if (!Number.isSafeInteger(points) || (points < 0 && election.ballots[voter]?.kind === 'cumulative')) {
+      throw argumentError(`ballot ${voter} gives invalid points to ${JSON.stringify(id)}: ${points}`, 'ballots')
+    }
+    score[p] = (score[p] as number) + points
+    if (points > 0) counts[p] = (counts[p] as number) + 1
+  }
+  for (; voter < election.ballots.length; voter++) {
+    const ballot = election.ballots[voter] as BallotChoice
     if (familyOf(ballot.kind) !== family) {
       throw argumentError(`ballot ${voter} is ${ballot.kind} but the first ballot is ${first?.kind}`, 'ballots')
     }
-    const own: Array<readonly [number, number]> = []
-    for (const [id, points] of entriesOf(ballot)) {
-      const p = index.get(id)
-      if (p === undefined) throw argumentError(`ballot ${voter} names unknown project ${JSON.stringify(id)}`, 'ballots')
-      if (seen[p] === voter) throw argumentError(`ballot ${voter} names project ${JSON.stringify(id)} twice`, 'ballots')
-      seen[p] = voter
-      if (!Number.isSafeInteger(points) || (points < 0 && ballot.kind === 'cumulative')) {
-        throw argumentError(`ballot ${voter} gives invalid points to ${JSON.stringify(id)}: ${points}`, 'ballots')
-      }
-      score[p] = (score[p] as number) + points
-      if (points > 0) {
-        counts[p] = (counts[p] as number) + 1
-        own.push([p, points])
-      }
-    }
-    entries.push(own)
-  })
-  const supporters = Array.from(counts, (c) => new Int32Array(c))
-  const points = family === 'points' ? Array.from(counts, (c) => new Float64Array(c)) : null
-  const fill = new Int32Array(ids.length)
-  entries.forEach((own, voter) => {
-    for (const [p, pts] of own) {
+    forEachSupport(ballot, visit)
+  }
+  const votes = Array.from(counts)
+  return {
+    tally: { ids, costs, budget, voters: election.ballots.length, family, votes, score: family === 'approval' ? votes : score },
+    index,
+  }
+}
+
+/**
+ * Checks an election and counts each project's support, without the per-voter detail of
+ * {@link prepareElection} (one pass, no allocation per approval-like ballot).
+ * @throws CabildoError `E_ARGUMENT` in the cases {@link prepareElection} lists
+ */
+export function tallyElection(election: BudgetElection): TalliedElection {
+  return count(election).tally
+}
+
+/**
+ * Checks an election and prepares it for the rules.
+ * @throws CabildoError `E_ARGUMENT` when a project id repeats, an amount is not an exact
+ *   non-negative number, ballots mix approval-like and point-like kinds, or a ballot names an
+ *   unknown project, names one twice, or gives points that are not integers (or negative
+ *   cumulative points)
+ */
+export function prepareElection(election: BudgetElection): PreparedElection {
+  const { tally, index } = count(election)
+  // The ballots are valid now: fill exact-size typed arrays in a second pass.
+  const supporters = tally.votes.map((c) => new Int32Array(c))
+  const points = tally.family === 'points' ? tally.votes.map((c) => new Float64Array(c)) : null
+  const fill = new Int32Array(tally.ids.length)
+  election.ballots.forEach((ballot, voter) => {
+    forEachSupport(ballot, (id, pts) => {
+      if (pts <= 0) return
+      const p = index.get(id) as number
       const at = fill[p] as number
       ;(supporters[p] as Int32Array)[at] = voter
       if (points) (points[p] as Float64Array)[at] = pts
       fill[p] = at + 1
-    }
+    })
   })
-  return {
-    ids,
-    costs,
-    budget,
-    voters: election.ballots.length,
-    family,
-    supporters,
-    points,
-    votes: Array.from(counts),
-    score: family === 'approval' ? Array.from(counts) : score,
-  }
+  return { ...tally, supporters, points }
 }

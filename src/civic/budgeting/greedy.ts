@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { prepareElection, type BudgetElection, type PreparedElection } from './election'
+import { tallyElection, type BudgetElection, type TalliedElection } from './election'
 import { buildOutcome, costOf, type Outcome, type Selection } from './outcome'
 import { compare, sub, type Rational } from './rational'
 import { compareProjectIds, tieBreakRanks, type TieBreak } from './tie-break'
@@ -41,7 +41,7 @@ export interface GreedyOptions {
  * descending score (negative scores count as 0), ties by tie-break rank; each one that fits is
  * funded. Internal building block of {@link greedyOutcome} and of the MES completions.
  */
-export function greedyFill(prepared: PreparedElection, already: readonly Selection[], options: GreedyOptions = {}): Selection[] {
+export function greedyFill(prepared: TalliedElection, already: readonly Selection[], options: GreedyOptions = {}): Selection[] {
   const ranks = tieBreakRanks(prepared.ids, options.tieBreak ?? compareProjectIds)
   const taken = new Set(already.map((s) => s.project))
   const key = (p: number): number => Math.max(0, prepared.score[p] as number)
@@ -65,11 +65,12 @@ export function greedyFill(prepared: PreparedElection, already: readonly Selecti
 /**
  * The greedy utilitarian outcome of an election. Pure and deterministic; exact arithmetic.
  * Guarantees: the spent total never exceeds the budget, and no unselected project (supported
- * one, with `unsupported: 'skip'`) fits in the money left.
+ * one, with `unsupported: 'skip'`) fits in the money left. Needs only each project's score, so
+ * it counts the ballots once (`tallyElection`) and never builds per-voter supporter lists.
  * @throws CabildoError `E_ARGUMENT` when the election is malformed (see `prepareElection`)
  */
 export function greedyOutcome(election: BudgetElection, options: GreedyOptions = {}): Outcome {
-  const prepared = prepareElection(election)
-  return buildOutcome(prepared, 'greedy', 'none', greedyFill(prepared, [], options))
+  const tally = tallyElection(election)
+  return buildOutcome(tally, 'greedy', 'none', greedyFill(tally, [], options))
 }
 

@@ -3,7 +3,7 @@
  * report from which a district can explain the result.
  * @module
  */
-import type { PreparedElection } from './election'
+import type { TalliedElection } from './election'
 import { add, formatRational, ZERO, type Rational } from './rational'
 
 /**
@@ -110,7 +110,7 @@ export interface Selection {
 }
 
 /** Total exact cost of a list of selections. */
-export function costOf(prepared: PreparedElection, selections: readonly Selection[]): Rational {
+export function costOf(prepared: TalliedElection, selections: readonly Selection[]): Rational {
   let total = ZERO
   for (const s of selections) total = add(total, prepared.costs[s.project] as Rational)
   return total
@@ -118,7 +118,7 @@ export function costOf(prepared: PreparedElection, selections: readonly Selectio
 
 /** Assembles an {@link Outcome} from the selections a rule made. */
 export function buildOutcome(
-  prepared: PreparedElection,
+  prepared: TalliedElection,
   rule: OutcomeRule,
   completion: Completion,
   selections: readonly Selection[],

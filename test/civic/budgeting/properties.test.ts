@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { BallotChoice } from '../../../src/schema/budget'
-import { prepareElection, type BudgetElection } from '../../../src/civic/budgeting/election'
+import { prepareElection, tallyElection, type BudgetElection } from '../../../src/civic/budgeting/election'
 import { equalSharesOutcome } from '../../../src/civic/budgeting/equal-shares'
-import { greedyOutcome } from '../../../src/civic/budgeting/greedy'
+import { greedyFill, greedyOutcome } from '../../../src/civic/budgeting/greedy'
 import { createMesEngine, voterBudgetAfter } from '../../../src/civic/budgeting/mes-engine'
-import { COMPLETIONS, type MesUtility, type Outcome } from '../../../src/civic/budgeting/outcome'
+import { buildOutcome, COMPLETIONS, type MesUtility, type Outcome } from '../../../src/civic/budgeting/outcome'
 import { add, compare, fromInteger, parseRational, sub, sum, ZERO } from '../../../src/civic/budgeting/rational'
 import { compareProjectIds, tieBreakRanks } from '../../../src/civic/budgeting/tie-break'
 import { referenceGreedy, referenceMes } from './reference-rules'
@@ -75,6 +75,21 @@ describe('outcome rules (properties)', () => {
             if (unsupported === 'skip' && (prepared.score[p] as number) <= 0) return
             expect(compare(prepared.costs[p] ?? ZERO, left)).toBeGreaterThan(0)
           })
+        }
+      }),
+      { seed: 42, numRuns: 200 },
+    )
+  })
+
+  it('greedy from the one-pass tally gives the outcome of the full preparation, report included', () => {
+    fc.assert(
+      fc.property(electionArb, (election) => {
+        const prepared = prepareElection(election)
+        const { supporters: _supporters, points: _points, ...counted } = prepared
+        expect(tallyElection(election)).toEqual(counted)
+        for (const unsupported of ['fund', 'skip'] as const) {
+          const full = buildOutcome(prepared, 'greedy', 'none', greedyFill(prepared, [], { unsupported }))
+          expect(greedyOutcome(election, { unsupported })).toEqual(full)
         }
       }),
       { seed: 42, numRuns: 200 },
