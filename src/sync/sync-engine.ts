@@ -518,6 +518,9 @@ class Engine implements SyncEngine {
     if (!peer.docs.has(message.doc)) {
       peer.docs.add(message.doc)
       this.#presence?.peerJoined(peer.id, message.doc)
+      // The peer has it open: tell it our heads, so it asks for what we made before we knew (our
+      // heads sent earlier found it closed, or it was not syncing yet); a heads asking for a reply gets one below.
+      if (!(message.type === 'heads' && message.reply)) this.#sendHeads(peer, entry.signed, false)
     }
     if (message.type === 'heads') this.#onHeads(peer, entry.signed, message)
     else if (message.type === 'want') this.#onWant(peer, entry.signed, message.wants)
