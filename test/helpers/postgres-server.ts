@@ -19,9 +19,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { launchOnFreePort, stopChild, track, waitForExit } from './server-process'
 import pg from 'pg'
 
 /** A running (or stopped) test server. */
@@ -102,17 +102,6 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
   })
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
 /** Resolves once a connection succeeds; rejects if the process exits first or after `limitMs`. */
 async function waitUntilReady(connectionString: string, child: ChildProcess, output: () => string, limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs
@@ -133,24 +122,6 @@ async function waitUntilReady(connectionString: string, child: ChildProcess, out
     if (Date.now() > deadline) throw new Error(`postgres did not accept connections within ${limitMs} ms:\n${output()}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('exit', () => resolve()))
-}
-
-/** Live servers of this process, killed if the process exits without tearing them down. */
-const live = new Set<ChildProcess>()
-let exitHookInstalled = false
-function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const server of live) if (server.pid !== undefined) process.kill(server.pid, 'SIGQUIT')
-  })
 }
 
 /**
@@ -185,7 +156,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       output = (output + chunk.toString()).slice(-8000)
     })
     started.on('error', () => undefined)
-    track(started)
+    track(started, 'SIGQUIT')
     child = started
     try {
       await waitUntilReady(url(), started, () => output, 30_000)
@@ -197,28 +168,16 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     }
   }
 
-  // A free port can be taken between our probe and the server's bind: try a few.
-  for (let attempt = 0; ; attempt++) {
-    port = await freePort()
-    try {
-      await launch()
-      break
-    } catch (error) {
-      if (attempt === 2) {
-        await rm(root, { recursive: true, force: true })
-        throw error
-      }
-    }
-  }
+  port = await launchOnFreePort(async (free) => {
+    port = free
+    await launch()
+  }, () => rm(root, { recursive: true, force: true }))
 
   const stop = async (): Promise<void> => {
     const running = child
     if (running === undefined) return
     child = undefined
-    running.kill('SIGINT')
-    const timer = setTimeout(() => running.kill('SIGQUIT'), 20_000)
-    await waitForExit(running)
-    clearTimeout(timer)
+    await stopChild(running, 'SIGINT', 'SIGQUIT', 20_000)
   }
 
   return {

@@ -18,9 +18,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { launchOnFreePort, stopChild, track, waitForExit } from './server-process'
 
 /** A running (or stopped) test server. */
 export interface RedisServer {
@@ -48,17 +49,6 @@ export function findRedisServer(): string | undefined {
   return undefined
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
 /** Whether a server on `port` answers PING with PONG. */
 function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -75,24 +65,6 @@ function pings(port: number): Promise<boolean> {
       reply += chunk.toString()
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'))
     })
-  })
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('exit', () => resolve()))
-}
-
-/** Live servers of this process, killed if the process exits without tearing them down. */
-const live = new Set<ChildProcess>()
-let exitHookInstalled = false
-function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const server of live) server.kill('SIGKILL')
   })
 }
 
@@ -118,7 +90,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     started.stdout?.on('data', collect)
     started.stderr?.on('data', collect)
     started.on('error', () => undefined)
-    track(started)
+    track(started, 'SIGKILL')
     child = started
     const deadline = Date.now() + 10_000
     for (;;) {
@@ -137,28 +109,16 @@ export async function startRedisServer(): Promise<RedisServer> {
     }
   }
 
-  // A free port can be taken between our probe and the server's bind: try a few.
-  for (let attempt = 0; ; attempt++) {
-    port = await freePort()
-    try {
-      await launch()
-      break
-    } catch (error) {
-      if (attempt === 2) {
-        await rm(dir, { recursive: true, force: true })
-        throw error
-      }
-    }
-  }
+  port = await launchOnFreePort(async (free) => {
+    port = free
+    await launch()
+  }, () => rm(dir, { recursive: true, force: true }))
 
   const stop = async (): Promise<void> => {
     const running = child
     if (running === undefined) return
     child = undefined
-    running.kill('SIGTERM')
-    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000)
-    await waitForExit(running)
-    clearTimeout(timer)
+    await stopChild(running, 'SIGTERM', 'SIGKILL', 10_000)
   }
 
   return {
