@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createIdentity, createMemoryStorage, type DocStore, type Identity, type Storage } from '../../../src/index'
 import { runRelayCommand } from '../../../src/node/cli/relay'
 import { createPlainRooms } from '../../../src/node/relay/plain-rooms'
 import type { RelayAdmission } from '../../../src/node/relay/relay-auth'
-import { startRelay, type Relay, type RelayOptions } from '../../../src/node/relay/relay'
+import { startRelay, type Relay } from '../../../src/node/relay/relay'
 import { plainClient, until } from './plain-fixtures'
-import { converge, district, type District } from './relay-fixtures'
+import { converge, district, testCleanup, type District } from './relay-fixtures'
 
 const tmp = mkdtempSync(join(tmpdir(), 'cabildo-idle-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -20,17 +20,8 @@ beforeAll(async () => {
   roots = { north: north as Identity, south: south as Identity, east: east as Identity }
 })
 
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
+const { cleanup, relayOf } = testCleanup()
 let dirs = 0
-async function relayOf(options: RelayOptions): Promise<Relay> {
-  const relay = await startRelay(options)
-  cleanup.push(() => relay.close())
-  return relay
-}
 
 function join1(name: 'north' | 'south' | 'east', relay: Relay): District {
   const joined = district(name, relay.url, roots[name], cityRoots())

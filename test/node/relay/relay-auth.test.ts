@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createIdentity, type Identity } from '../../../src/index'
 import type { PlainConnection, PlainRoomHandler } from '../../../src/node/relay/plain-handler'
-import { startRelay, type Relay } from '../../../src/node/relay/relay'
+import { startRelay } from '../../../src/node/relay/relay'
 import { readTokenFile } from '../../../src/node/relay/relay-auth'
 import type { Space } from '../../../src/sync/space'
-import { converge, district, until } from './relay-fixtures'
+import { converge, district, testCleanup, until } from './relay-fixtures'
 import { upgradeStatus } from './upgrade-status'
 
 const tmp = mkdtempSync(join(tmpdir(), 'cabildo-relay-auth-'))
@@ -22,16 +22,7 @@ beforeAll(async () => {
   ;[north, press] = (await Promise.all([createIdentity(), createIdentity()])) as [Identity, Identity]
 })
 
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
-async function relayOf(options: Parameters<typeof startRelay>[0]): Promise<Relay> {
-  const relay = await startRelay(options)
-  cleanup.push(() => relay.close())
-  return relay
-}
+const { cleanup, relayOf } = testCleanup()
 
 const tokenFile = join(tmp, 'tokens.json')
 writeFileSync(tokenFile, JSON.stringify({ 'north-secret': 'north', 'press-secret': { identity: 'press', access: 'read' } }))

@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createIdentity, type Identity } from '../../../src/index'
 import { startRelay, type Relay } from '../../../src/node/relay/relay'
 import { expectSameDocs } from '../../sync/sync-fixtures'
-import { converge, district, until } from './relay-fixtures'
+import { converge, district, testCleanup, until } from './relay-fixtures'
 
 let north: Identity
 let south: Identity
@@ -12,16 +12,7 @@ beforeAll(async () => {
   ;[north, south] = (await Promise.all([createIdentity(), createIdentity()])) as [Identity, Identity]
 })
 
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
-async function relayOf(options: Parameters<typeof startRelay>[0]): Promise<Relay> {
-  const relay = await startRelay(options)
-  cleanup.push(() => relay.close())
-  return relay
-}
+const { cleanup, relayOf } = testCleanup()
 
 function spaceOf(relay: Relay) {
   const space = relay.space('city')

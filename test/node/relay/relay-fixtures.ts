@@ -1,8 +1,10 @@
 /** Shared helpers of the relay tests: district replicas syncing through a relay over real sockets, and convergence checks. */
+import { afterEach } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { createSpace, MANIFEST_DOC, type Identity, type Space, type SyncEngine } from '../../../src/index'
 import { createWebSocketTransport, type WebSocketTransport } from '../../../src/transports/websocket-transport'
+import { startRelay, type Relay, type RelayOptions } from '../../../src/node/relay/relay'
 import { openAll } from '../../sync/sync-fixtures'
 
 /** A district's replica of the Space `city`, syncing through one relay. */
@@ -53,5 +55,24 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * Registers, for the calling test file, clean-up steps run after each test (last first), and
+ * returns them with `relayOf`, which starts a relay that the test's clean-up closes.
+ */
+export function testCleanup(): { readonly cleanup: Array<() => unknown>; relayOf(options: RelayOptions): Promise<Relay> } {
+  const cleanup: Array<() => unknown> = []
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step()
+  })
+  return {
+    cleanup,
+    relayOf: async (options) => {
+      const relay = await startRelay(options)
+      cleanup.push(() => relay.close())
+      return relay
+    },
   }
 }

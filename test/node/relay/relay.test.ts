@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createIdentity, type Identity } from '../../../src/index'
 import { startRelay, type Relay } from '../../../src/node/relay/relay'
 import { expectSameDocs } from '../../sync/sync-fixtures'
-import { converge, district, until, type District } from './relay-fixtures'
+import { converge, district, testCleanup, until, type District } from './relay-fixtures'
 
 const tmp = mkdtempSync(join(tmpdir(), 'cabildo-relay-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -18,16 +18,7 @@ beforeAll(async () => {
   roots = { north: north as Identity, south: south as Identity, east: east as Identity, west: west as Identity }
 })
 
-const cleanup: Array<() => unknown> = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
-async function relayOf(options: Parameters<typeof startRelay>[0]): Promise<Relay> {
-  const relay = await startRelay(options)
-  cleanup.push(() => relay.close())
-  return relay
-}
+const { cleanup, relayOf } = testCleanup()
 
 function join3(url: string): [District, District, District] {
   const districts = (['north', 'south', 'east'] as const).map((name) => district(name, url, roots[name], cityRoots()))
