@@ -28,6 +28,7 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createIdentity, createSpace, createWebSocketTransport, MANIFEST_DOC, type Space, type SyncEngine } from '../src/index'
 import { startRelay, type Relay } from '../src/node/relay/relay'
+import { createSeededRandom } from '../src/transports/seeded-random'
 
 const ROOM_SIZE = 10
 const SHARD = 'tickets.2026-11'
@@ -42,18 +43,6 @@ function argument(name: string, fallback: string): string {
 const CLIENTS = argument('clients', '50,200').split(',').map(Number)
 const SECONDS = Number(argument('seconds', '10'))
 const RATE = Number(argument('rate', '2'))
-
-/** A small deterministic generator (mulberry32), so timer offsets are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -96,7 +85,7 @@ async function run(n: number): Promise<Array<[string, string]>> {
   await collectGarbage()
   const rssBefore = process.memoryUsage().rss
   const relay: Relay = await startRelay({ host: '127.0.0.1', port: 0 })
-  const rnd = random(n)
+  const rnd = createSeededRandom(n)
   const latencies: number[] = []
   const clients: Client[] = []
   const rooms = Math.ceil(n / ROOM_SIZE)
@@ -147,7 +136,7 @@ async function run(n: number): Promise<Array<[string, string]>> {
         edits++
       })
     }
-    const start = setTimeout(() => timers.push(setInterval(edit, 1000 / RATE)), rnd() * (1000 / RATE))
+    const start = setTimeout(() => timers.push(setInterval(edit, 1000 / RATE)), rnd.next() * (1000 / RATE))
     timers.push(start)
   }
   const sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250)

@@ -20,6 +20,7 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createIdentity, createSpace, createWebSocketTransport, MANIFEST_DOC, type Space, type SyncEngine } from '../../src/index'
 import type { RelayMetrics } from '../../src/node/relay/relay-metrics'
+import { createSeededRandom } from '../../src/transports/seeded-random'
 
 /** Bundles the `cabildo` command line (src/cli.ts) into one ESM file node runs directly. */
 export async function bundleCli(outfile: string): Promise<void> {
@@ -152,7 +153,7 @@ const SHARD = 'tickets.2026-11'
 
 /** Connects the clients, makes them edit, waits for convergence, checks for lost updates, then closes every client. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const rnd = random(options.seed)
+  const rnd = createSeededRandom(options.seed)
   const latencies: number[] = []
   let measuring = false
   const identities = await Promise.all(Array.from({ length: options.clients }, () => createIdentity()))
@@ -204,7 +205,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           edits++
         })
       }
-      timers.push(setTimeout(() => timers.push(setInterval(edit, 1000 / options.rate)), rnd() * (1000 / options.rate)))
+      timers.push(setTimeout(() => timers.push(setInterval(edit, 1000 / options.rate)), rnd.next() * (1000 / options.rate)))
     }
     await sleep(options.seconds * 1000)
     for (const timer of timers) clearInterval(timer)
@@ -270,18 +271,6 @@ async function sameState(spaces: readonly Space[]): Promise<boolean> {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
-}
-
-/** A small deterministic generator (mulberry32), so timer offsets are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
