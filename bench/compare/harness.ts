@@ -133,6 +133,7 @@ export async function runTickets(system: System, n: number, seed: number, capMs:
   const [, updateSettleMs] = await timed(() => a.settle())
   const done = w.updates.slice(0, updated.single)
   const kindTimes = (kind: TicketUpdate['kind']): number[] => updated.times.filter((_, i) => (done[i] as TicketUpdate).kind === kind)
+  figures['updateTotalMs'] = updated.singleMs + updated.bulkMs + updateSettleMs
   figures['updateUs'] = ((updated.singleMs + (updated.single === w.updates.length ? updateSettleMs : 0)) * 1000) / updated.single
   figures['transitionMedianUs'] = median(kindTimes('transition')) * 1000
   figures['noteMedianUs'] = median(kindTimes('note')) * 1000
@@ -178,10 +179,12 @@ export async function runTickets(system: System, n: number, seed: number, capMs:
   }
 
   // One day: new tickets and updates on the writer, then catch-up by state vector.
+  const dayStart = now()
   const dayIndices = Array.from({ length: w.dayNew }, (_, k) => n + k)
   const dayCreated = await phase(dayIndices, (i) => a.create(i, ticket(seed, n, i)), (batch) => a.createBulk(batch.map((i) => [i, ticket(seed, n, i)] as const)), capMs)
   const dayUpdated = await phase(w.dayUpdates, (u) => a.update(u), (us) => a.updateBulk(us), capMs)
   await a.settle()
+  figures['dayWriteMs'] = now() - dayStart
   if (dayCreated.single < w.dayNew || dayUpdated.single < w.dayUpdates.length) notes.push('day: part of the day\'s writes in bulk (cap)')
   const token = await b.since()
   const [diff, syncEncodeMs] = await timed(() => a.encodeSince(token))

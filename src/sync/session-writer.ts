@@ -14,14 +14,18 @@
  * demand; with `checkpointEvery: K`, one is made once K envelopes were signed since the last
  * checkpoint and what they cost beyond their updates (headers, signatures) reaches the last
  * checkpoint's size: the next checkpoint weighs at most the last plus those updates, so
- * checkpoints never more than double the bytes a session sends.
+ * checkpoints never more than double the bytes a session sends. What they cost beyond their
+ * updates must also reach an eighth of those updates: a checkpoint of a few large envelopes (an
+ * import, a bulk edit) would merge all of them and save little.
  * Checkpoints go to `onEnvelope` like envelopes (their `checkpoint` section tells them apart).
  *
  * A checkpoint never exceeds what receivers accept (`checkpointLimits`, by default the guard's
  * default limits: 8 MiB envelopes, 200,000 structs): when merging from the first envelope would,
  * the writer closes that range at its last checkpoint and merges the envelopes after it into
  * checkpoints of consecutive ranges (`from` > 1, `prev` naming the envelope before), each as long
- * as fits. A catch-up then takes the ranges' checkpoints one after the other.
+ * as the sizes of its envelopes' updates add up to what fits (a merge is never larger than its
+ * parts, so a range is decided without merging more than it keeps). A catch-up then takes the
+ * ranges' checkpoints one after the other.
  *
  * ```ts
  * const writer = new SessionWriter({ doc, docId: 'city/tickets.2026-11', signer: identity.keyPair, onEnvelope: send })
@@ -107,6 +111,8 @@ export class SessionWriter {
   #sinceCheckpoint: Signed[] = []
   /** The bytes of those envelopes, less those of their updates. */
   #bytesSinceCheckpoint = 0
+  /** The bytes of those envelopes' updates. */
+  #updateBytesSinceCheckpoint = 0
   /**
    * The range checkpoints merge from: envelope `from` (1, until a checkpoint from there would be
    * too large) and the hash of the envelope before it (empty for 1).
@@ -160,6 +166,7 @@ export class SessionWriter {
       this.#prev = hash
       const bytes = encodeEnvelope(envelope)
       this.#sinceCheckpoint.push({ seq: this.#seq, hash, update })
+      this.#updateBytesSinceCheckpoint += update.length
       // The next checkpoint weighs at most the last one plus these updates: checkpoint once the
       // envelopes outweigh that, so that checkpoints cost no more than the envelopes did.
       this.#bytesSinceCheckpoint += bytes.length - update.length
@@ -172,7 +179,10 @@ export class SessionWriter {
       return
     }
     const every = this.#options.checkpointEvery ?? 0
-    if (every > 0 && this.#sinceCheckpoint.length >= every && this.#bytesSinceCheckpoint >= (this.#lastCheckpoint?.size ?? 0)) await this.#signCheckpoint()
+    // A checkpoint of a few large envelopes (an import, a bulk edit) would cost a merge of all of
+    // them and save little: one is due only once the envelopes' own bytes are an eighth of their updates'.
+    const due = Math.max(this.#lastCheckpoint?.size ?? 0, this.#updateBytesSinceCheckpoint / 8)
+    if (every > 0 && this.#sinceCheckpoint.length >= every && this.#bytesSinceCheckpoint >= due) await this.#signCheckpoint()
   }
 
   /**
@@ -193,8 +203,11 @@ export class SessionWriter {
     try {
       const last = this.#lastCheckpoint
       if (last !== undefined) {
-        const body = this.#checkpointBody(this.#range.from, this.#range.prev, [last.update, ...this.#sinceCheckpoint])
-        if (this.#fits(body)) return await this.#sign(body)
+        const parts = [last.update, ...this.#sinceCheckpoint]
+        if (this.#prefixBySize(parts) === parts.length) {
+          const body = this.#checkpointBody(this.#range.from, this.#range.prev, parts)
+          if (this.#fits(body)) return await this.#sign(body)
+        }
         // Too large from the range's start: the range ends at its last checkpoint, the next starts after it.
         this.#range = { from: last.seq + 1, prev: last.last }
         this.#lastCheckpoint = undefined
@@ -203,26 +216,64 @@ export class SessionWriter {
       for (;;) {
         const since = this.#sinceCheckpoint
         if (since.length < 2) return hash // one envelope is its own cheapest checkpoint
-        const whole = this.#checkpointBody(this.#range.from, this.#range.prev, since)
-        if (this.#fits(whole)) return await this.#sign(whole)
-        // The longest run of envelopes from the range's start that fits closes the range.
-        let low = 1
-        let high = since.length - 1
-        while (low < high) {
-          const middle = (low + high + 1) >> 1
-          if (this.#fits(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, middle)))) low = middle
-          else high = middle - 1
+        // The longest run of envelopes from the range's start whose updates' sizes add up to what
+        // fits (a merge is never larger than its parts) is merged; it closes the range unless it
+        // holds every envelope. Only when a merge does not fit (too many structs) is the run
+        // searched for by merging.
+        let low = this.#prefixBySize(since)
+        if (low >= 2) {
+          const body = this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, low))
+          if (this.#fits(body)) {
+            if (low === since.length) return await this.#sign(body)
+            hash = await this.#sign(body)
+          } else {
+            let high = low - 1
+            low = 1
+            while (low < high) {
+              const middle = (low + high + 1) >> 1
+              if (this.#fits(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, middle)))) low = middle
+              else high = middle - 1
+            }
+            if (low >= 2) hash = await this.#sign(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, low)))
+          }
         }
-        if (low >= 2) hash = await this.#sign(this.#checkpointBody(this.#range.from, this.#range.prev, since.slice(0, low)))
         const end = since[low - 1] as Signed
         this.#range = { from: end.seq + 1, prev: end.hash }
         this.#lastCheckpoint = undefined
-        this.#sinceCheckpoint = since.slice(low)
+        this.#setSinceCheckpoint(since.slice(low))
       }
     } catch (error) {
       this.#options.onError?.(error)
       return undefined
     }
+  }
+
+  /**
+   * How many of `parts`, from the first, a checkpoint can merge by their updates' sizes alone (at
+   * least 1): their sum and an envelope's header stay within the limits.
+   */
+  #prefixBySize(parts: ReadonlyArray<Signed | Uint8Array>): number {
+    const limits = { ...defaultCheckpointLimits, ...this.#options.checkpointLimits }
+    const header = encodeEnvelope({
+      doc: this.#options.docId,
+      session: this.#session,
+      seq: this.#seq,
+      prev: new Uint8Array(32),
+      update: new Uint8Array(0),
+      checkpoint: { from: this.#range.from, last: new Uint8Array(32) },
+      author: this.#options.signer.did,
+      sig: SIGNATURE_PLACEHOLDER,
+    }).length
+    // Room for the update's length prefix and an integer field one byte longer than measured.
+    const budget = Math.min(limits.envelope.maxBytes - header - 16, limits.update.maxBytes)
+    let total = 0
+    let count = 0
+    for (const part of parts) {
+      total += part instanceof Uint8Array ? part.length : part.update.length
+      if (total > budget) break
+      count++
+    }
+    return Math.max(1, count)
   }
 
   /** The body of a checkpoint merging `parts`, the session's envelopes from `from` to the last of them. */
@@ -241,6 +292,11 @@ export class SessionWriter {
     return size <= limits.envelope.maxBytes && inspectUpdate(body.update, limits.update).ok
   }
 
+  #setSinceCheckpoint(signed: Signed[]): void {
+    this.#sinceCheckpoint = signed
+    this.#updateBytesSinceCheckpoint = signed.reduce((sum, s) => sum + s.update.length, 0)
+  }
+
   /** Signs a checkpoint, hands it over, and makes it the range's last; returns its hex hash. */
   async #sign(body: Omit<EnvelopeBody, 'author'>): Promise<string> {
     const envelope = await signEnvelope(this.#options.signer, body)
@@ -248,7 +304,7 @@ export class SessionWriter {
     const hash = toHex(digest(encodeEnvelopeBody(envelope)))
     const checkpoint = body.checkpoint as NonNullable<EnvelopeBody['checkpoint']>
     this.#lastCheckpoint = { update: body.update, size: bytes.length, seq: body.seq, last: checkpoint.last }
-    this.#sinceCheckpoint = this.#sinceCheckpoint.filter((signed) => signed.seq > body.seq)
+    this.#setSinceCheckpoint(this.#sinceCheckpoint.filter((signed) => signed.seq > body.seq))
     this.#bytesSinceCheckpoint = 0
     this.#options.onEnvelope(bytes, hash)
     return hash

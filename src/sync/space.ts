@@ -84,7 +84,7 @@ export interface SpaceOptions {
    * Sign a checkpoint of this replica's session of a document (one envelope merging its
    * envelopes so far, which peers catching up receive instead of each of them) once this many
    * envelopes were signed since the last one and what they cost beyond their updates reaches its
-   * size. Default 32; 0 turns automatic checkpoints off (`space.signedDocs.checkpoint(name)`
+   * size and an eighth of those updates' size. Default 32; 0 turns automatic checkpoints off (`space.signedDocs.checkpoint(name)`
    * still makes one).
    */
   readonly checkpointEvery?: number

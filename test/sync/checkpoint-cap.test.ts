@@ -122,3 +122,45 @@ describe('checkpoints: a size cap', () => {
     await target.close()
   })
 })
+
+describe('checkpoints: when one is due', () => {
+  it('a few large envelopes (an import) get no checkpoint; one comes once small envelopes cost an eighth of the updates', async () => {
+    const doc = new Y.Doc()
+    const outbox: Uint8Array[] = []
+    const writer = new SessionWriter({ doc, docId: DOC, signer: alice.keyPair, onEnvelope: (bytes) => outbox.push(bytes), checkpointEvery: 8 })
+    const large = 'x'.repeat(20_000)
+    for (let i = 0; i < 12; i++) {
+      doc.getMap('imported').set(`batch-${i}`, `${i}${large}`)
+      await writer.flush()
+    }
+    const checkpointSeqs = (): number[] => outbox.map(envelopeOf).filter((e) => e.checkpoint !== undefined).map((e) => e.seq)
+    // 12 envelopes, past `checkpointEvery`, but their headers and signatures are ~1% of their updates.
+    expect(outbox.length).toBe(12)
+    expect(checkpointSeqs()).toEqual([])
+    for (let i = 0; i < 400 && checkpointSeqs().length === 0; i++) {
+      note(doc, i)
+      await writer.flush()
+    }
+    const plain = outbox.map(envelopeOf).filter((e) => e.checkpoint === undefined)
+    const first = checkpointSeqs()[0] as number
+    expect(first).toBeGreaterThan(12 + 8)
+    // Due exactly when the envelopes' own bytes reached an eighth of their updates.
+    const overheadUpTo = (seq: number): number => plain.filter((e) => e.seq <= seq).reduce((sum, e) => sum + (outbox[plain.indexOf(e)] as Uint8Array).length - e.update.length, 0)
+    const updatesUpTo = (seq: number): number => plain.filter((e) => e.seq <= seq).reduce((sum, e) => sum + e.update.length, 0)
+    expect(overheadUpTo(first) * 8).toBeGreaterThanOrEqual(updatesUpTo(first))
+    expect(overheadUpTo(first - 1) * 8).toBeLessThan(updatesUpTo(first - 1))
+    writer.dispose()
+  })
+
+  it('small envelopes get their first checkpoint after `checkpointEvery` of them', async () => {
+    const doc = new Y.Doc()
+    const outbox: Uint8Array[] = []
+    const writer = new SessionWriter({ doc, docId: DOC, signer: alice.keyPair, onEnvelope: (bytes) => outbox.push(bytes), checkpointEvery: 8 })
+    for (let i = 0; i < 8; i++) {
+      note(doc, i)
+      await writer.flush()
+    }
+    expect(outbox.map(envelopeOf).filter((e) => e.checkpoint !== undefined).map((e) => e.seq)).toEqual([8])
+    writer.dispose()
+  })
+})
