@@ -77,7 +77,7 @@ export type { AmendmentActions, AmendmentInput, AmendmentDecisionOptions } from 
 export type { CommentActions, HideCommentOptions } from './sync/comment-actions'
 export { createSpace, openSpace, Space, type SpaceOptions } from './sync/space'
 export { MANIFEST_DOC } from './sync/shard-set'
-export { syncSpaces, applyDocUpdate, encodeDocState, encodeDocStateVector, manualSyncOrigin, DEFAULT_MAX_UPDATE_BYTES } from './sync/manual-sync'
+export { syncSpaces, applyDocUpdate, encodeDocState, encodeDocStateVector, manualSyncOrigin, DEFAULT_MAX_UPDATE_BYTES, type ApplyDocUpdateOptions } from './sync/manual-sync'
 export { inspectUpdate, defaultInspectLimits, type InspectedUpdate, type InspectedStruct, type InspectLimits, type InspectFailure, type DeleteRange, type StructId, type ContentKind } from './sync/update-inspector'
 export { encodeEnvelope, decodeEnvelope, encodeEnvelopeBody, envelopeHash, sessionClientId, ENVELOPE_VERSION, ENVELOPE_VERSION_EXTENDED, MAX_VOUCHED, SESSION_BYTES, defaultEnvelopeLimits, type Envelope, type EnvelopeBody, type EnvelopeCheckpoint, type VouchedClient, type EnvelopeLimits, type EnvelopeDecodeFailure } from './sync/envelope-codec'
 export { signEnvelope, verifyEnvelopeSignature, envelopeSigningBytes, ENVELOPE_SIGNATURE_DOMAIN, type EnvelopeSigner, type SignatureCheck } from './sync/envelope-signing'

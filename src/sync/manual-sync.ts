@@ -16,7 +16,7 @@
  * @module
  */
 import * as Y from 'yjs'
-import { defaultInspectLimits, inspectUpdate } from './update-inspector'
+import { defaultInspectLimits, inspectUpdate, type InspectLimits } from './update-inspector'
 import { CabildoError } from '../errors'
 import { MANIFEST_DOC } from './shard-set'
 import type { Space } from './space'
@@ -41,17 +41,32 @@ export async function encodeDocStateVector(space: Space, name: string): Promise<
   return Y.encodeStateVector(await space.doc(name))
 }
 
+/** Options of {@link applyDocUpdate}. */
+export interface ApplyDocUpdateOptions {
+  /** The origin of the Yjs transaction (default {@link manualSyncOrigin}). */
+  readonly origin?: unknown
+  /** The largest update accepted, in bytes (default {@link DEFAULT_MAX_UPDATE_BYTES}). */
+  readonly maxBytes?: number
+  /**
+   * The decoder's other limits: structs, delete ranges, clock units per struct (default
+   * `defaultInspectLimits`: 200,000 structs). The whole state of a large shard holds more
+   * structs (a month of 100,000 tickets a year: about 140,000; of 1,000,000: 1.4 million);
+   * raise them to load it in one update.
+   */
+  readonly limits?: Partial<Omit<InspectLimits, 'maxBytes'>>
+}
+
 /**
  * Applies a Yjs (V1) update to the Space's document `name`. The bytes are size-checked and fully
  * decoded first, so malformed bytes throw before the document is touched.
- * @throws CabildoError `E_UPDATE_TOO_LARGE`, `E_UPDATE_MALFORMED`, `E_CLOSED`, `E_ARGUMENT`.
+ *
+ * ```ts
+ * await applyDocUpdate(space, 'tickets.2026-05', bytes, { maxBytes: 256 * 2 ** 20, limits: { maxStructs: 2_000_000 } })
+ * ```
+ * @throws CabildoError `E_UPDATE_TOO_LARGE`, `E_UPDATE_MALFORMED` (also for an update over
+ *   `limits`), `E_CLOSED`, `E_ARGUMENT`.
  */
-export async function applyDocUpdate(
-  space: Space,
-  name: string,
-  update: Uint8Array,
-  options: { origin?: unknown; maxBytes?: number } = {},
-): Promise<void> {
+export async function applyDocUpdate(space: Space, name: string, update: Uint8Array, options: ApplyDocUpdateOptions = {}): Promise<void> {
   const limit = options.maxBytes ?? DEFAULT_MAX_UPDATE_BYTES
   if (!(update instanceof Uint8Array)) {
     throw new CabildoError('E_UPDATE_MALFORMED', 'An update must be a Uint8Array', { reason: 'not a Uint8Array' })
@@ -61,7 +76,7 @@ export async function applyDocUpdate(
   }
   // The guard's complete reading: decodes everything, refuses unread bytes and structs that refer
   // to themselves (which Yjs would throw on half-way through applying them).
-  const inspected = inspectUpdate(update, { ...defaultInspectLimits, maxBytes: limit })
+  const inspected = inspectUpdate(update, { ...defaultInspectLimits, ...options.limits, maxBytes: limit })
   if (!inspected.ok) {
     if (inspected.code === 'E_UPDATE_TOO_LARGE') throw new CabildoError('E_UPDATE_TOO_LARGE', `Update of ${inspected.size} bytes exceeds ${inspected.limit}`, { size: inspected.size, limit: inspected.limit })
     throw new CabildoError('E_UPDATE_MALFORMED', `Update for ${name} could not be decoded: ${inspected.reason}`, { reason: inspected.reason })

@@ -99,6 +99,22 @@ describe('tolerant reading of remote data', () => {
     await expect(applyDocUpdate(a, ticket.shard, valid, { maxBytes: 10 })).rejects.toMatchObject({ code: 'E_UPDATE_TOO_LARGE', details: { size: valid.length, limit: 10 } })
     expect(Y.encodeStateAsUpdate(doc)).toEqual(before)
   })
+
+  it('applies an update with more structs than the default limit only when the caller raises it', async () => {
+    const a = testSpace('a')
+    const source = testSpace('source')
+    const ticket = await source.tickets.create({ service_code: 'pothole', district: 'north' })
+    const full = Y.encodeStateAsUpdate(await source.doc(ticket.shard))
+    const structs = (Y.decodeUpdate(full).structs as unknown[]).length
+    expect(structs).toBeGreaterThan(4)
+    await expect(applyDocUpdate(a, ticket.shard, full, { limits: { maxStructs: structs - 1 } })).rejects.toMatchObject({
+      code: 'E_UPDATE_MALFORMED',
+      details: { reason: `${structs} structs exceed the limit of ${structs - 1}` },
+    })
+    expect(await a.tickets.get(ticket.id)).toBeUndefined()
+    await applyDocUpdate(a, ticket.shard, full, { limits: { maxStructs: structs } })
+    expect((await a.tickets.require(ticket.id)).get().value).toMatchObject({ service_code: 'pothole' })
+  })
 })
 
 describe('convergence of two replicas', () => {
