@@ -64,10 +64,15 @@ export interface ApplyDocUpdateOptions {
  * await applyDocUpdate(space, 'tickets.2026-05', bytes, { maxBytes: 256 * 2 ** 20, limits: { maxStructs: 2_000_000 } })
  * ```
  * @throws CabildoError `E_UPDATE_TOO_LARGE`, `E_UPDATE_MALFORMED` (also for an update over
- *   `limits`), `E_CLOSED`, `E_ARGUMENT`.
+ *   `limits`), `E_CLOSED`, `E_ARGUMENT` (a limit that is not a number of at least 1).
  */
 export async function applyDocUpdate(space: Space, name: string, update: Uint8Array, options: ApplyDocUpdateOptions = {}): Promise<void> {
   const limit = options.maxBytes ?? DEFAULT_MAX_UPDATE_BYTES
+  for (const [name, value] of Object.entries(options.limits ?? {})) {
+    if (typeof value !== 'number' || !(value >= 1)) {
+      throw new CabildoError('E_ARGUMENT', `limits.${name} must be a number of at least 1`, { argument: `limits.${name}`, reason: `got ${String(value)}` })
+    }
+  }
   if (!(update instanceof Uint8Array)) {
     throw new CabildoError('E_UPDATE_MALFORMED', 'An update must be a Uint8Array', { reason: 'not a Uint8Array' })
   }

@@ -112,6 +112,9 @@ describe('tolerant reading of remote data', () => {
       details: { reason: `${structs} structs exceed the limit of ${structs - 1}` },
     })
     expect(await a.tickets.get(ticket.id)).toBeUndefined()
+    await expect(applyDocUpdate(a, ticket.shard, full, { limits: { maxStructs: 0 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { argument: 'limits.maxStructs' } })
+    await expect(applyDocUpdate(a, ticket.shard, full, { limits: { maxDeleteRanges: Number.NaN } })).rejects.toMatchObject({ code: 'E_ARGUMENT' })
+    expect(await a.tickets.get(ticket.id)).toBeUndefined()
     await applyDocUpdate(a, ticket.shard, full, { limits: { maxStructs: structs } })
     expect((await a.tickets.require(ticket.id)).get().value).toMatchObject({ service_code: 'pothole' })
   })
