@@ -14,11 +14,12 @@
  * @module
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
-import type { RunResult } from './harness'
+import { SPLIT_ABOVE_TICKETS, type RunResult } from './harness'
 import { build } from 'esbuild'
 import { markdown, rate, scaleResult, svgChart, targetTable, type Skipped } from './report'
 import { AUTOMERGE_PERF_STATS, DEFAULT_SEED, budgetWorkload } from './workloads'
@@ -78,9 +79,9 @@ async function bundleChild(): Promise<string> {
   return `${outdir}/child.js`
 }
 
-function runChild(child: string, system: string, workload: RunResult['workload'], size: number): Promise<RunResult> {
+function runProcess(child: string, system: string, workload: RunResult['workload'], size: number, split?: { stage: 'write' | 'read'; dir: string }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=16384', child, JSON.stringify({ system, workload, size, seed, capMs })], {
+    const proc = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=16384', child, JSON.stringify({ system, workload, size, seed, capMs, ...split })], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -93,6 +94,26 @@ function runChild(child: string, system: string, workload: RunResult['workload']
       else reject(new Error(`${system} ${workload} ${size}: exit ${code}\n${out.slice(-2000)}`))
     })
   })
+}
+
+/**
+ * One system × workload: one process, or for civic311 above `SPLIT_ABOVE_TICKETS` two (the
+ * writer, then the fresh replicas), their figures merged: CPU summed, catch-up time the writer's
+ * encode plus the reader's apply.
+ */
+async function runChild(child: string, system: string, workload: RunResult['workload'], size: number): Promise<RunResult> {
+  if (workload !== 'civic311' || size <= SPLIT_ABOVE_TICKETS) return runProcess(child, system, workload, size)
+  const dir = mkdtempSync(join(tmpdir(), 'cabildo-bench-'))
+  try {
+    const written = await runProcess(child, system, workload, size, { stage: 'write', dir })
+    const read = await runProcess(child, system, workload, size, { stage: 'read', dir })
+    const figures = { ...written.figures, ...read.figures }
+    figures['syncMs'] = (figures['syncEncodeMs'] ?? 0) + (figures['syncApplyMs'] ?? 0)
+    figures['cpuS'] = (written.figures['cpuS'] ?? 0) + (read.figures['cpuS'] ?? 0)
+    return { ...written, figures, notes: [...written.notes, ...read.notes] }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 function machine(): Record<string, string | number> {

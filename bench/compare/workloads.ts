@@ -3,7 +3,8 @@
  *
  * - `civic311`: N Open311-like service tickets (12 fields, a description of about 80 characters)
  *   filed over one year, then M = N/5 updates (status transitions with a note, and notes alone).
- * - `sync`: one day of changes on top of that (8% N new tickets, 20% N updates).
+ * - `sync`: one day of changes on top of that (8% N new tickets, 20% N updates; from N = 100,000
+ *   on, 8,000 and 20,000: {@link DAY_SCALE_MAX}).
  * - `budget`: 150 projects and B signed approval ballots, one per voter key, plus a few more
  *   ballots for the incremental figures. Signing B keys takes a while, so the ballots are made
  *   once per (seed, B) and kept in the system's temporary folder.
@@ -176,12 +177,20 @@ export interface TicketWorkload {
   readonly dayUpdates: readonly TicketUpdate[]
 }
 
+/**
+ * The store size up to which one day grows with it (8% new tickets, 20% updates): a larger
+ * store's day is that of this size, 8,000 new tickets and 20,000 updates (a city's day does not
+ * grow with the years kept).
+ */
+export const DAY_SCALE_MAX = 100_000
+
 /** Builds the ticket workload of size `n` (tickets themselves come from {@link ticket}). */
 export function ticketWorkload(seed: number, n: number): TicketWorkload {
-  const dayNew = Math.round(n * 0.08)
+  const day = Math.min(n, DAY_SCALE_MAX)
+  const dayNew = Math.round(day * 0.08)
   const status = new Uint8Array(n + dayNew)
   const updates = ticketUpdates(seed, 2, n, Math.round(n / 5), status, YEAR_START + YEAR_MS / 2, YEAR_MS / 2)
-  const dayUpdates = ticketUpdates(seed, 3, n + dayNew, Math.round(n * 0.2), status, DAY_START, 86_400_000)
+  const dayUpdates = ticketUpdates(seed, 3, n + dayNew, Math.round(day * 0.2), status, DAY_START, 86_400_000)
   return { seed, n, updates, dayNew, dayUpdates }
 }
 
