@@ -16,7 +16,7 @@
  * @module
  */
 import * as Y from 'yjs'
-import { defaultInspectLimits, inspectUpdate, type InspectLimits } from './update-inspector'
+import { checkUpdate, defaultInspectLimits, type InspectLimits } from './update-inspector'
 import { CabildoError } from '../errors'
 import { MANIFEST_DOC } from './shard-set'
 import type { Space } from './space'
@@ -81,7 +81,7 @@ export async function applyDocUpdate(space: Space, name: string, update: Uint8Ar
   }
   // The guard's complete reading: decodes everything, refuses unread bytes and structs that refer
   // to themselves (which Yjs would throw on half-way through applying them).
-  const inspected = inspectUpdate(update, { ...defaultInspectLimits, ...options.limits, maxBytes: limit })
+  const inspected = checkUpdate(update, { ...defaultInspectLimits, ...options.limits, maxBytes: limit })
   if (!inspected.ok) {
     if (inspected.code === 'E_UPDATE_TOO_LARGE') throw new CabildoError('E_UPDATE_TOO_LARGE', `Update of ${inspected.size} bytes exceeds ${inspected.limit}`, { size: inspected.size, limit: inspected.limit })
     throw new CabildoError('E_UPDATE_MALFORMED', `Update for ${name} could not be decoded: ${inspected.reason}`, { reason: inspected.reason })

@@ -41,7 +41,7 @@ import { CabildoError } from '../errors'
 import { mergeSessionUpdates } from './checkpoint-update'
 import { defaultEnvelopeLimits, encodeEnvelope, encodeEnvelopeBody, sessionClientId, SESSION_BYTES, type EnvelopeBody, type EnvelopeLimits } from './envelope-codec'
 import { signEnvelope, type EnvelopeSigner } from './envelope-signing'
-import { defaultInspectLimits, inspectUpdate, type InspectLimits } from './update-inspector'
+import { checkUpdate, defaultInspectLimits, type InspectLimits } from './update-inspector'
 
 /** What receivers accept of one envelope: a checkpoint is never made larger (see {@link SessionWriterOptions.checkpointLimits}). */
 export interface CheckpointLimits {
@@ -289,7 +289,7 @@ export class SessionWriter {
   #fits(body: Omit<EnvelopeBody, 'author'>): boolean {
     const limits = { ...defaultCheckpointLimits, ...this.#options.checkpointLimits }
     const size = encodeEnvelope({ ...body, author: this.#options.signer.did, sig: SIGNATURE_PLACEHOLDER }).length
-    return size <= limits.envelope.maxBytes && inspectUpdate(body.update, limits.update).ok
+    return size <= limits.envelope.maxBytes && checkUpdate(body.update, limits.update).ok
   }
 
   #setSinceCheckpoint(signed: Signed[]): void {

@@ -116,6 +116,28 @@ export function inspectUpdate(
   bytes: Uint8Array,
   limits: InspectLimits = defaultInspectLimits,
 ): { readonly ok: true; readonly update: InspectedUpdate } | InspectFailure {
+  return readUpdate(bytes, limits, true) as { readonly ok: true; readonly update: InspectedUpdate } | InspectFailure
+}
+
+/**
+ * The checks of {@link inspectUpdate} without its summary: the same answer for every input
+ * (`ok`, or the same failure), without building a record per struct, for callers that only
+ * need to know the update is sound before applying it. Never throws.
+ *
+ * ```ts
+ * const checked = checkUpdate(bytes, { ...defaultInspectLimits, maxStructs: 2_000_000 })
+ * if (!checked.ok) console.warn(checked.code)
+ * ```
+ */
+export function checkUpdate(bytes: Uint8Array, limits: InspectLimits = defaultInspectLimits): { readonly ok: true } | InspectFailure {
+  return readUpdate(bytes, limits, false)
+}
+
+function readUpdate(
+  bytes: Uint8Array,
+  limits: InspectLimits,
+  summarize: boolean,
+): { readonly ok: true; readonly update?: InspectedUpdate } | InspectFailure {
   if (!(bytes instanceof Uint8Array)) return { ok: false, code: 'E_UPDATE_MALFORMED', reason: 'not a Uint8Array' }
   if (bytes.byteLength > limits.maxBytes) return { ok: false, code: 'E_UPDATE_TOO_LARGE', size: bytes.byteLength, limit: limits.maxBytes }
   let decoded: { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } }
@@ -157,18 +179,18 @@ export function inspectUpdate(
       return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `client ${client} structs are not contiguous at clock ${clock}` }
     } else range.end = clock + length
     if (struct instanceof Y.Item) {
-      const deps: StructId[] = []
+      const deps: StructId[] | undefined = summarize ? [] : undefined
       for (const ref of [struct.origin, struct.rightOrigin, struct.parent]) {
-        const id = idOf(ref)
-        if (id === undefined) continue
+        if (!(ref instanceof Y.ID)) continue
         // A struct can only refer to what existed when it was written: of its own client, only
         // earlier clocks. Yjs throws half-way through integrating a struct that refers to itself
         // or to a later one, after part of the update has changed the document.
-        if (id.client === client && id.clock >= clock) {
-          return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `struct ${client}:${clock} refers to ${id.client}:${id.clock}, not written before it` }
+        if (ref.client === client && ref.clock >= clock) {
+          return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `struct ${client}:${clock} refers to ${ref.client}:${ref.clock}, not written before it` }
         }
-        deps.push(id)
+        deps?.push({ client: ref.client, clock: ref.clock })
       }
+      if (deps === undefined) continue
       const content = contentKindOf(struct.content)
       structs.push({
         client,
@@ -183,22 +205,24 @@ export function inspectUpdate(
         content,
         values: content === 'any' ? (struct.content as Y.ContentAny).arr : undefined,
       })
-    } else {
+    } else if (summarize) {
       const kind = struct instanceof Y.Skip ? 'skip' : 'gc'
       structs.push({ client, clock, length, kind, deps: [], origin: undefined, parentId: undefined, rootKey: undefined, parentSub: undefined, content: undefined, values: undefined })
     }
   }
   const deletes: DeleteRange[] = []
+  let deleteCount = 0
   for (const [client, items] of decoded.ds.clients) {
     for (const item of items) {
       if (!Number.isSafeInteger(item.clock) || !Number.isSafeInteger(item.len) || item.len < 1) {
         return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `delete range ${client}:${item.clock} is invalid` }
       }
-      deletes.push({ client, clock: item.clock, length: item.len })
-      if (deletes.length > limits.maxDeleteRanges) {
+      deleteCount++
+      if (summarize) deletes.push({ client, clock: item.clock, length: item.len })
+      if (deleteCount > limits.maxDeleteRanges) {
         return { ok: false, code: 'E_UPDATE_MALFORMED', reason: `more than ${limits.maxDeleteRanges} delete ranges` }
       }
     }
   }
-  return { ok: true, update: { byteLength: bytes.byteLength, structs, ranges, deletes } }
+  return summarize ? { ok: true, update: { byteLength: bytes.byteLength, structs, ranges, deletes } } : { ok: true }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
-import { inspectUpdate, defaultInspectLimits } from '../../src/sync/update-inspector'
+import { checkUpdate, inspectUpdate, defaultInspectLimits, type InspectLimits } from '../../src/sync/update-inspector'
+import { malformedUpdates, updateChain } from '../../src/testing/malformed'
+import { createSeededRandom } from '../../src/transports/seeded-random'
 
 function editBatch(): { base: Uint8Array; edit: Uint8Array; client: number } {
   const doc = new Y.Doc()
@@ -85,5 +87,50 @@ describe('inspectUpdate', () => {
     encoder.push(len, 0) // and an empty delete set
     const result = inspectUpdate(new Uint8Array(encoder))
     expect(result).toMatchObject({ ok: false, code: 'E_UPDATE_MALFORMED' })
+  })
+})
+
+describe('checkUpdate', () => {
+  /** What inspectUpdate answers, without its summary. */
+  const verdict = (bytes: Uint8Array, limits?: InspectLimits): unknown => {
+    const result = inspectUpdate(bytes, limits)
+    return result.ok ? { ok: true } : result
+  }
+
+  it('answers exactly as inspectUpdate on genuine updates and on the malformed corpus', () => {
+    const base = new Y.Doc()
+    const chain = updateChain(base, 41, [
+      (doc) => doc.getMap('tickets').set('a', 'open'),
+      (doc) => doc.getText('body').insert(0, 'hello world'),
+      (doc) => {
+        doc.getMap('tickets').delete('a')
+        doc.getText('body').delete(0, 6)
+      },
+    ])
+    const { base: batch, edit } = editBatch()
+    const cases = [batch, edit, ...chain, ...malformedUpdates({ random: createSeededRandom(11), chain, maxBytes: 4096, flips: 100 }).map((c) => c.input)]
+    let refused = 0
+    for (const bytes of cases) {
+      const checked = checkUpdate(bytes, { ...defaultInspectLimits, maxBytes: 4096 })
+      expect(checked).toEqual(verdict(bytes, { ...defaultInspectLimits, maxBytes: 4096 }))
+      if (!checked.ok) refused++
+    }
+    expect(refused).toBeGreaterThan(cases.length / 2)
+  })
+
+  it('applies the same limits on structs, delete ranges and struct length', () => {
+    const { base, edit } = editBatch()
+    const over: Array<[Partial<InspectLimits>, Uint8Array]> = [
+      [{ maxStructs: 3 }, base],
+      [{ maxDeleteRanges: 1 }, edit],
+      [{ maxStructLength: 2 }, base], // the texts' strings are longer
+      [{ maxBytes: 10 }, edit],
+    ]
+    for (const [limit, bytes] of over) {
+      const limits = { ...defaultInspectLimits, ...limit }
+      const checked = checkUpdate(bytes, limits)
+      expect(checked.ok, JSON.stringify(limit)).toBe(false)
+      expect(checked).toEqual(verdict(bytes, limits))
+    }
   })
 })
