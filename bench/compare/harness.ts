@@ -20,6 +20,7 @@ import {
   ticket,
   ticketWorkload,
   type TicketUpdate,
+  type TicketWorkload,
 } from './workloads'
 
 /** Raw figures of one run, by name (units in the names: `Ms`, `Us`, `Bytes`, `MB`). */
@@ -139,7 +140,7 @@ function progress(text: string): void {
 type Replica = Awaited<ReturnType<System['tickets']>>
 
 /** Files the year's tickets, then the year's updates, on the writer; adds their figures. */
-async function buildYear(a: Replica, w: ReturnType<typeof ticketWorkload>, capMs: number, figures: Figures, notes: string[]): Promise<void> {
+async function buildYear(a: Replica, w: TicketWorkload, capMs: number, figures: Figures, notes: string[]): Promise<void> {
   const { n, seed } = w
   // Tickets are made one at a time from their index: the workload holds an index array, not N records.
   const indices = Array.from({ length: n }, (_, i) => i)
@@ -198,7 +199,7 @@ async function openMonth(system: System, full: Parts, figures: Figures): Promise
 }
 
 /** One day: new tickets and updates on the writer; adds the figures. */
-async function writeDay(a: Replica, w: ReturnType<typeof ticketWorkload>, capMs: number, figures: Figures, notes: string[]): Promise<void> {
+async function writeDay(a: Replica, w: TicketWorkload, capMs: number, figures: Figures, notes: string[]): Promise<void> {
   const { n, seed } = w
   const dayStart = now()
   const dayIndices = Array.from({ length: w.dayNew }, (_, k) => n + k)

@@ -68,9 +68,9 @@ export interface ApplyDocUpdateOptions {
  */
 export async function applyDocUpdate(space: Space, name: string, update: Uint8Array, options: ApplyDocUpdateOptions = {}): Promise<void> {
   const limit = options.maxBytes ?? DEFAULT_MAX_UPDATE_BYTES
-  for (const [name, value] of Object.entries(options.limits ?? {})) {
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (typeof value !== 'number' || !(value >= 1)) {
-      throw new CabildoError('E_ARGUMENT', `limits.${name} must be a number of at least 1`, { argument: `limits.${name}`, reason: `got ${String(value)}` })
+      throw new CabildoError('E_ARGUMENT', `limits.${key} must be a number of at least 1`, { argument: `limits.${key}`, reason: `got ${String(value)}` })
     }
   }
   if (!(update instanceof Uint8Array)) {
